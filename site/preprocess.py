@@ -222,10 +222,10 @@ def normalize_stroke_width(
     if width <= 0:
         return image
     if width < low:
-        footprint = (image >= INK_NOISE).astype(np.float32)
+        # Half the peak marks the stroke's edge, also for a hairline shrunk to faint grey.
+        footprint = (image >= 0.5 * float(image.max())).astype(np.float32)
         coverage = float(image.sum()) / max(1.0, float(footprint.sum()))
-        # The footprint of a faint line is wider than the line itself; start from its width.
-        width = width / max(coverage, 1e-6)
+        width = width / max(coverage, 1e-6)  # a faint footprint is wider than its ink mass says
         image = footprint
         for _ in range(round(max(0.0, low - width) / 2)):
             image = _max3(image)
