@@ -1,0 +1,232 @@
+"""Shared fixtures: the site served from a thread, and real Chromium pages that must stay clean.
+
+- `site_url` (session): vendors the runtime if needed (vendor.py), serves site/ with serve.py on a
+  free loopback port and yields its base URL. Until the real model is committed at
+  site/model/mnist_cnn.onnx, a tiny stand-in with the same contract is served in its place.
+- `browser` (session): Chromium at /usr/bin/chromium (or $CHROMIUM) through Playwright's sync API;
+  a missing browser is a test failure with instructions, never a skip.
+- `page` + `page_guard`: a fresh context and page whose requests, console messages and page
+  errors are recorded. In teardown the test fails on any request to a non-loopback address, any
+  console error, any uncaught page error and any HTTP status >= 400, except for what the test
+  declared with `page_guard.expect_error(regex)` (and then that error must have happened). A
+  screenshot is saved to artifacts/screenshots/.
+
+Browser tests are marked `@pytest.mark.browser`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import sys
+import urllib.parse
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # serve.py and vendor.py live at the top level
+
+import serve  # noqa: E402
+import vendor  # noqa: E402
+
+pytest_plugins = ["pytester"]
+
+SITE = ROOT / "site"
+ARTIFACTS = ROOT / "artifacts"
+MODEL_URL_PATH = "/model/mnist_cnn.onnx"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    # Safety net: anything not on loopback goes to a dead local proxy, so a stray external URL
+    # is recorded (and fails the test) but never leaves the machine. Loopback bypasses proxies.
+    "--proxy-server=http://127.0.0.1:9",
+]
+PAGE_READY_TIMEOUT_MS = 90_000  # a cold Pyodide + numpy + ORT start takes ~8 s on 2 cores
+
+
+def is_loopback_url(url: str) -> bool:
+    """True for URLs that cannot leave the machine: loopback hosts and non-network schemes."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https", "ws", "wss", "ftp"):
+        return True  # data:, blob:, about:, chrome-error: ...
+    host = (parts.hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass
+class PageGuard:
+    """What a page did, and the check that fails a test on anything suspicious."""
+
+    requests: list[str] = field(default_factory=list)
+    console: list[tuple[str, str]] = field(default_factory=list)  # (type, text)
+    page_errors: list[str] = field(default_factory=list)
+    http_errors: list[str] = field(default_factory=list)
+    expected: list[re.Pattern] = field(default_factory=list)
+
+    def attach(self, context, page) -> None:
+        context.on("request", lambda request: self.requests.append(request.url))
+        context.on(
+            "response",
+            lambda r: r.status >= 400 and self.http_errors.append(f"HTTP {r.status} {r.url}"),
+        )
+        page.on("console", lambda msg: self.console.append((msg.type, msg.text)))
+        page.on("pageerror", lambda exc: self.page_errors.append(str(exc)))
+
+    def expect_error(self, pattern: str) -> None:
+        """Declare an error this test provokes on purpose (a regex searched in each problem)."""
+        self.expected.append(re.compile(pattern))
+
+    @property
+    def console_errors(self) -> list[str]:
+        return [text for kind, text in self.console if kind == "error"]
+
+    def all_problems(self) -> list[str]:
+        external = [u for u in self.requests if not is_loopback_url(u)]
+        return (
+            [f"request to a non-loopback address: {url}" for url in external]
+            + [f"console error: {text}" for text in self.console_errors]
+            + [f"uncaught page error: {text}" for text in self.page_errors]
+            + self.http_errors
+        )
+
+    def problems(self) -> list[str]:
+        """Problems not excused by expect_error(), plus expected errors that never happened."""
+        found = self.all_problems()
+        unexpected = [p for p in found if not any(rx.search(p) for rx in self.expected)]
+        missing = [
+            f"expected error never happened: /{rx.pattern}/"
+            for rx in self.expected
+            if not any(rx.search(p) for p in found)
+        ]
+        return unexpected + missing
+
+    def check(self) -> None:
+        problems = self.problems()
+        if problems:
+            raise AssertionError("page guard:\n  " + "\n  ".join(problems))
+
+
+def write_stand_in_model(path: Path) -> Path:
+    """A tiny valid ONNX model with the app's contract: input [N,28,28,1] float32 -> [N,10]."""
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    initializers = [
+        numpy_helper.from_array(rng.normal(0, 0.01, (784, 10)).astype(np.float32), "w"),
+        numpy_helper.from_array(np.arange(10, dtype=np.float32) / 10, "b"),
+        numpy_helper.from_array(np.array([-1, 784], dtype=np.int64), "shape"),
+    ]
+    nodes = [
+        helper.make_node("Reshape", ["input", "shape"], ["flat"]),
+        helper.make_node("MatMul", ["flat", "w"], ["logits0"]),
+        helper.make_node("Add", ["logits0", "b"], ["logits"]),
+        helper.make_node("Softmax", ["logits"], ["output"], axis=-1),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "stand_in",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 28, 28, 1])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, ["N", 10])],
+        initializers,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8  # readable by every onnxruntime-web 1.x
+    onnx.checker.check_model(model)
+    path.write_bytes(model.SerializeToString())
+    return path
+
+
+@pytest.fixture(scope="session")
+def site_server(tmp_path_factory):
+    """serve.py's server on a free loopback port, in a thread (vendoring first if needed)."""
+    try:
+        vendor.ensure_vendored(quiet=True)
+    except vendor.VendorError as exc:
+        pytest.fail(f"vendoring failed: {exc}", pytrace=False)
+    overrides = {}
+    if not (SITE / MODEL_URL_PATH.lstrip("/")).is_file():
+        stand_in = write_stand_in_model(tmp_path_factory.mktemp("model") / "stand_in.onnx")
+        overrides[MODEL_URL_PATH] = stand_in
+    server = serve.make_server(SITE, "127.0.0.1", 0, quiet=True, overrides=overrides)
+    serve.start_in_thread(server)
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def site_url(site_server) -> str:
+    return site_server.url
+
+
+def launch_options() -> dict:
+    """Playwright launch kwargs for the system Chromium; fails the test when it is missing."""
+    if not Path(CHROMIUM).is_file():
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}. Install it with `apt-get update && apt-get install "
+            "-y chromium` (never `playwright install`: it downloads browsers), or set $CHROMIUM.",
+            pytrace=False,
+        )
+    return {"executable_path": CHROMIUM, "args": CHROMIUM_ARGS, "headless": True}
+
+
+@pytest.fixture(scope="session")
+def playwright():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("playwright is not installed: `pip install -e '.[test]'`", pytrace=False)
+    with sync_playwright() as pw:
+        yield pw
+
+
+@pytest.fixture(scope="session")
+def browser(playwright):
+    browser = playwright.chromium.launch(**launch_options())
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def page_guard() -> PageGuard:
+    return PageGuard()
+
+
+def screenshot_path(nodeid: str) -> Path:
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid).strip("_")
+    path = ARTIFACTS / "screenshots" / f"{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture
+def page(browser, page_guard, request):
+    """A fresh page in a fresh context; teardown screenshots it and runs the guard."""
+    context = browser.new_context(viewport={"width": 900, "height": 700})
+    page = context.new_page()
+    page.set_default_timeout(PAGE_READY_TIMEOUT_MS)
+    page_guard.attach(context, page)
+    yield page
+    try:
+        page.screenshot(path=screenshot_path(request.node.nodeid))
+    except Exception as exc:  # a screenshot failure must not hide the guard's verdict
+        print(f"screenshot failed: {exc}")
+    context.close()
+    page_guard.check()

