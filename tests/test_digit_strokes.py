@@ -175,3 +175,33 @@ def test_contact_sheet():
     Image.fromarray(sheet).save(out)
     assert out.stat().st_size > 0
     assert (sheet < 128).any(axis=1).sum() > 0.5 * len(STYLES) * cell  # ink in most rows
+
+
+def test_benchmark_grid_keeps_every_digit_on_the_canvas():
+    from benchmarks import drawn_digits as bench
+
+    cases = bench.grid(styles=["italic"], digits=[0])
+    assert len(cases) == 2 * 4 * 4 * 3
+    for case in cases:
+        if case["canvas"] != 280:
+            continue
+        alpha = bench.draw(case)[..., 3]
+        assert alpha.any(), case
+        edges = np.concatenate([alpha[0], alpha[-1], alpha[:, 0], alpha[:, -1]])
+        assert not edges.any(), case  # the whole digit was drawn, nothing clipped
+
+
+def test_benchmark_baseline_preprocess_is_the_old_centralize_step():
+    from benchmarks import drawn_digits as bench
+
+    rgba = np.zeros((280, 280, 4), np.uint8)
+    rgba[100:160, 130:140, 3] = 255  # a 60 x 10 bar, off centre
+    out = bench.baseline_preprocess(rgba)
+    assert out.shape == (1, 28, 28, 1) and out.dtype == np.float32
+    img = out[0, :, :, 0]
+    assert img.min() >= 0 and img.max() <= 1
+    rows, cols = np.nonzero(img > 0.5)
+    # 60 px + 2 * 15 px margin -> 90 px square -> 28 px: the bar is ~19 px tall and centred.
+    assert 17 <= rows.max() - rows.min() + 1 <= 20
+    assert abs((rows.min() + rows.max()) / 2 - 13.5) <= 1
+    assert abs((cols.min() + cols.max()) / 2 - 13.5) <= 1

@@ -1,0 +1,227 @@
+"""Accuracy of the shipped model on synthetic drawn digits, through the app's preprocessing.
+
+Every digit x style (tests/digit_strokes.py) x canvas size x digit size x position x pen width is
+rendered as a browser canvas would give it (RGBA, ink in alpha), preprocessed by
+``site/preprocess.py``'s ``preprocess_canvas`` (or, with ``--baseline``, the old app's crop /
+pad / 15 px margin / resize) and classified by the ONNX model under onnxruntime. Prints one JSON
+document: overall accuracy, accuracy by style, digit size, pen width, position, canvas and digit,
+and every failure with its parameters and prediction.
+
+    python benchmarks/drawn_digits.py                       # site/model/mnist_cnn.onnx
+    python benchmarks/drawn_digits.py --baseline            # the old centralize step instead
+    python benchmarks/drawn_digits.py --model other.onnx --out artifacts/drawn.json
+
+The full grid is 8 styles x 10 digits x 2 x 4 x 4 x 3 = 7,680 drawings (about 3-4 minutes on
+2 cores); ``--styles`` / ``--digits`` narrow it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import itertools
+import json
+import os
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "site")]
+
+from tests.digit_strokes import STYLES, digit_paths, place, render_rgba  # noqa: E402
+
+# ---- Grid (defaults) ----------------------------------------------------------------------------
+MODEL = ROOT / "site" / "model" / "mnist_cnn.onnx"
+CANVASES = (280, 560)  # CSS px of the drawing canvas: phone-ish and desktop-ish
+SIZES = (0.15, 0.3, 0.6, 0.9)  # digit height (stroke centre lines), fraction of the canvas height
+PENS = {"thin": 0.015, "normal": 0.05, "thick": 0.12}  # lineWidth as a fraction of the canvas
+MARGIN = 0.03  # gap between the ink and the canvas edge for corner positions, fraction of canvas
+# Where the digit's bounding box goes. Corners push the ink against the edge (less MARGIN);
+# "off_centre" puts the box centre at (65%, 35%) of the canvas, kept inside it.
+POSITIONS = ("centre", "top_left", "bottom_right", "off_centre")
+BASELINE_MARGIN = 15  # px the old app added around the square crop
+
+
+def _centre(pos: str, unit_paths, canvas: int, size: float, pen: float) -> tuple[float, float]:
+    """Bounding-box centre (canvas px) that puts the digit at `pos` with its ink on the canvas."""
+    xs = [x for s in unit_paths for x, _ in s]
+    ys = [y for s in unit_paths for _, y in s]
+    scale = size * canvas / (max(ys) - min(ys))
+    half_w, half_h = (max(xs) - min(xs)) * scale / 2, size * canvas / 2
+    lo_x, lo_y = half_w + pen / 2 + MARGIN * canvas, half_h + pen / 2 + MARGIN * canvas
+    hi_x, hi_y = canvas - lo_x, canvas - lo_y
+    want = {
+        "centre": (canvas / 2, canvas / 2),
+        "top_left": (lo_x, lo_y),
+        "bottom_right": (hi_x, hi_y),
+        "off_centre": (0.65 * canvas, 0.35 * canvas),
+    }[pos]
+    # Clamp into [lo, hi]; if the digit can't fit with the margin, centre it on that axis.
+    cx = min(max(want[0], lo_x), hi_x) if lo_x <= hi_x else canvas / 2
+    cy = min(max(want[1], lo_y), hi_y) if lo_y <= hi_y else canvas / 2
+    return cx, cy
+
+
+def draw(case: dict) -> np.ndarray:
+    """Render one grid case as canvas RGBA pixels (H, W, 4) uint8."""
+    canvas, pen = case["canvas"], PENS[case["pen"]] * case["canvas"]
+    # A digit whose ink (centre lines + pen) would not fit is drawn as large as fits: that is
+    # what a person does, and clipping would test the canvas edge instead of the model.
+    size = min(case["size"], 1 - 2 * MARGIN - PENS[case["pen"]])
+    unit = digit_paths(case["digit"], case["style"])
+    centre = _centre(case["position"], unit, canvas, size, pen)
+    return render_rgba(place(unit, canvas, size, centre), canvas, pen)
+
+
+def baseline_preprocess(rgba: np.ndarray) -> np.ndarray:
+    """The old app's centralize step: crop the ink bounding box, pad it to a square (centred), add
+    a 15 px margin, resize to 28 x 28. No 20 x 20 box, no centre of mass. -> (1, 28, 28, 1)."""
+    from PIL import Image
+
+    from preprocess import EmptyCanvasError
+
+    alpha = rgba[..., 3]
+    rows, cols = np.nonzero(alpha)
+    if rows.size == 0:
+        raise EmptyCanvasError("empty canvas")
+    crop = alpha[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+    h, w = crop.shape
+    side = max(h, w) + 2 * BASELINE_MARGIN
+    square = np.zeros((side, side), dtype=np.uint8)
+    top, left = (side - h) // 2, (side - w) // 2
+    square[top : top + h, left : left + w] = crop
+    small = Image.fromarray(square).resize((28, 28), Image.Resampling.BILINEAR)
+    return (np.asarray(small, dtype=np.float32) / 255.0).reshape(1, 28, 28, 1)
+
+
+def _prepare(args: tuple[dict, bool]) -> np.ndarray | None:
+    """Worker: render one case and preprocess it; None if preprocessing found no digit."""
+    case, baseline = args
+    from preprocess import EmptyCanvasError, preprocess_canvas
+
+    fn = baseline_preprocess if baseline else preprocess_canvas
+    try:
+        return np.asarray(fn(draw(case)), dtype=np.float32).reshape(28, 28)
+    except EmptyCanvasError:
+        return None
+
+
+def grid(styles=STYLES, digits=range(10)) -> list[dict]:
+    """All benchmark cases, as plain dicts (JSON-able, reproducible)."""
+    keys = ("style", "digit", "canvas", "size", "position", "pen")
+    combos = itertools.product(styles, digits, CANVASES, SIZES, POSITIONS, PENS)
+    return [dict(zip(keys, c, strict=True)) for c in combos]
+
+
+class Model:
+    """onnxruntime session fed by its first input's name; shape and layout read from the model."""
+
+    def __init__(self, path: Path):
+        import onnxruntime as ort
+
+        self.path = path
+        self.session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        inp = self.session.get_inputs()[0]
+        self.input_name, self.shape = inp.name, list(inp.shape)
+        self.batched = not isinstance(self.shape[0], int) or self.shape[0] != 1
+        contract = path.with_name("model.json")
+        self.contract = json.loads(contract.read_text()) if contract.exists() else None
+
+    def predict(self, images: np.ndarray) -> np.ndarray:
+        """(N, 28, 28) float32 -> (N, 10) probabilities."""
+        tail = [d if isinstance(d, int) else -1 for d in self.shape[1:]]
+        if tail.count(-1):  # symbolic non-batch dims: assume NHWC, as preprocess returns
+            tail = [28, 28, 1]
+        chunks = [images] if self.batched else [im[None] for im in images]
+        outs = [
+            self.session.run(None, {self.input_name: c.reshape([len(c), *tail])})[0] for c in chunks
+        ]
+        out = np.concatenate(outs).reshape(len(images), -1).astype(np.float64)
+        if not (np.all(out >= 0) and np.allclose(out.sum(axis=1), 1, atol=1e-3)):  # logits
+            out = np.exp(out - out.max(axis=1, keepdims=True))
+            out /= out.sum(axis=1, keepdims=True)
+        return out
+
+
+def _shown(path: Path) -> str:
+    """`path` relative to the repo when inside it."""
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+def evaluate(model: Model, cases: list[dict], baseline: bool, jobs: int) -> dict:
+    """Run every case; return the JSON-able report."""
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        images = list(pool.map(_prepare, [(c, baseline) for c in cases], chunksize=16))
+    ok_idx = [i for i, im in enumerate(images) if im is not None]
+    probs = np.zeros((len(cases), 10))
+    if ok_idx:
+        probs[ok_idx] = model.predict(np.stack([images[i] for i in ok_idx]))
+
+    groups: dict[str, collections.defaultdict] = {
+        k: collections.defaultdict(lambda: [0, 0])
+        for k in ("style", "size", "pen", "position", "canvas", "digit")
+    }
+    failures = []
+    for i, case in enumerate(cases):
+        empty = images[i] is None
+        pred = None if empty else int(probs[i].argmax())
+        right = pred == case["digit"]
+        for k, g in groups.items():
+            g[str(case[k])][0] += right
+            g[str(case[k])][1] += 1
+        if not right:
+            failures.append(
+                {
+                    **case,
+                    "predicted": pred,
+                    "confidence": None if empty else round(float(probs[i].max()), 3),
+                    "p_true": None if empty else round(float(probs[i][case["digit"]]), 3),
+                }
+            )
+
+    def acc(g):
+        return {k: round(r / n, 4) for k, (r, n) in g.items()}
+
+    n_right = len(cases) - len(failures)
+    return {
+        "model": _shown(model.path),
+        "preprocess": "baseline (crop, pad square, 15 px margin, resize)"
+        if baseline
+        else "preprocess.preprocess_canvas",
+        "cases": len(cases),
+        "accuracy": round(n_right / len(cases), 4) if cases else None,
+        "empty": sum(im is None for im in images),
+        **{f"by_{k}": acc(g) for k, g in groups.items()},
+        "failures": failures,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--model", type=Path, default=MODEL, help="ONNX model (default: %(default)s)")
+    ap.add_argument("--baseline", action="store_true", help="use the old centralize step")
+    ap.add_argument("--styles", nargs="+", choices=STYLES, default=list(STYLES))
+    ap.add_argument("--digits", nargs="+", type=int, choices=range(10), default=list(range(10)))
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes")
+    ap.add_argument("--out", type=Path, help="also write the JSON report to this file")
+    args = ap.parse_args(argv)
+
+    if not args.model.exists():
+        ap.error(f"model not found: {args.model} (build it first, see build_model/)")
+    report = evaluate(Model(args.model), grid(args.styles, args.digits), args.baseline, args.jobs)
+    text = json.dumps(report, indent=1)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text + "\n")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
