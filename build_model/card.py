@@ -1,0 +1,221 @@
+"""Stage 7 — model card: MODEL_CARD.md, confusion.png and training.png, all written atomically.
+
+The card records where the data came from (with sha256), the versions and seed, how long the
+build took, and the scores of the shipped ONNX file on the MNIST test set and on the
+canvas-style test set, per class, with a confusion matrix and the training curves.
+"""
+
+from __future__ import annotations
+
+import io
+import platform
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from build_model.atomic import write_bytes_atomic, write_text_atomic  # noqa: E402
+from build_model.data import NPM_PACKAGE, SHA256  # noqa: E402
+from build_model.evaluate import Evaluation  # noqa: E402
+from build_model.export import ExportResult  # noqa: E402
+
+CARD_NAME = "MODEL_CARD.md"
+CONFUSION_NAME = "confusion.png"
+TRAINING_NAME = "training.png"
+#: Accuracy goals of the shipped model (ONNX, onnxruntime).
+GOAL_MNIST = 0.995
+GOAL_CANVAS = 0.990
+#: Distributions whose versions the card records.
+PACKAGES = ["tensorflow", "keras", "tf2onnx", "onnx", "onnxruntime", "numpy", "pillow"]
+
+
+@dataclass
+class CardInputs:
+    """Everything the card reports."""
+
+    export: ExportResult
+    params: int
+    seed: int
+    epochs: int
+    best_epoch: int
+    history: list[dict]
+    mnist: Evaluation
+    canvas: Evaluation
+    extra: list[Evaluation]  # further sets (reported, not goals)
+    train_seconds: float
+    render_seconds: float
+    total_seconds: float
+    train_size: str
+    settings: dict
+    quick: bool = False
+
+
+def versions() -> dict[str, str]:
+    """Installed versions of PACKAGES plus Python."""
+    found = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def confusion_png(evals: list[Evaluation]) -> bytes:
+    """Side-by-side confusion matrices (log colour scale, counts annotated off the diagonal)."""
+    fig, axes = plt.subplots(1, len(evals), figsize=(5.2 * len(evals), 4.8), squeeze=False)
+    for ax, ev in zip(axes[0], evals, strict=True):
+        cm = ev.confusion
+        ax.imshow(np.log1p(cm), cmap="Blues")
+        for i in range(10):
+            for j in range(10):
+                if cm[i, j] and i != j:
+                    ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=7, color="C3")
+        ax.set_xticks(range(10))
+        ax.set_yticks(range(10))
+        ax.set_xlabel("predicted")
+        ax.set_ylabel("true")
+        ax.set_title(f"{ev.name}: {ev.accuracy:.2%} of {ev.count}")
+    return _png(fig)
+
+
+def training_png(history: list[dict], best_epoch: int) -> bytes:
+    """Loss and validation accuracies per epoch."""
+    epochs = [row["epoch"] for row in history]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8))
+    ax1.plot(epochs, [row["loss"] for row in history], marker="o")
+    ax1.set_xlabel("epoch")
+    ax1.set_ylabel("training loss")
+    ax1.set_yscale("log")
+    for key, label in [
+        ("train_acc", "train (mixed)"),
+        ("val_mnist_acc", "val MNIST"),
+        ("val_canvas_acc", "val canvas"),
+    ]:
+        ax2.plot(epochs, [100 * row[key] for row in history], marker="o", label=label)
+    ax2.axvline(best_epoch, color="grey", linestyle=":", label=f"kept: epoch {best_epoch}")
+    ax2.set_xlabel("epoch")
+    ax2.set_ylabel("accuracy (%)")
+    ax2.legend()
+    for ax in (ax1, ax2):
+        ax.grid(alpha=0.3)
+    return _png(fig)
+
+
+def _per_class_table(evals: list[Evaluation]) -> str:
+    header = "| digit | " + " | ".join(ev.name for ev in evals) + " |"
+    rule = "|---|" + "---:|" * len(evals)
+    rows = [
+        f"| {c} | " + " | ".join(f"{100 * ev.per_class[c]:.2f}%" for ev in evals) + " |"
+        for c in range(10)
+    ]
+    return "\n".join([header, rule, *rows])
+
+
+def _result_row(ev: Evaluation, note: str, goal: float) -> str:
+    status = "met" if ev.accuracy >= goal else "**MISSED**"
+    name = f"{ev.name} ({note})" if note else ev.name
+    return f"| {name} | {ev.count} | {ev.accuracy:.2%} | ≥ {goal:.1%} {status} |"
+
+
+def card_markdown(c: CardInputs) -> str:
+    """The MODEL_CARD.md text."""
+    v = versions()
+    version_line = ", ".join(f"{k} {val}" for k, val in v.items())
+    data_rows = "\n".join(f"| `{name}` | `{digest}` |" for name, digest in SHA256.items())
+    extra = "".join(f"| {ev.name} | {ev.count} | {ev.accuracy:.2%} | — |\n" for ev in c.extra)
+    history = "\n".join(
+        f"| {r['epoch']} | {r['loss']:.4f} | {r['train_acc']:.2%} | {r['val_mnist_acc']:.2%} | "
+        f"{r['val_canvas_acc']:.2%} | {r['lr_end']:.2e} | {r['seconds']:.1f} |"
+        + (" kept" if r["epoch"] == c.best_epoch else "")
+        for r in c.history
+    )
+    settings = "\n".join(f"- `{k}`: {val}" for k, val in c.settings.items())
+    quick = (
+        "\n> **QUICK BUILD** (`--quick`): a smoke test on a few thousand digits, "
+        "not a real model.\n"
+        if c.quick
+        else ""
+    )
+    return f"""# Model card: mnist_cnn.onnx
+{quick}
+Handwritten-digit classifier for MNIST-Draw. Generated by `python -m build_model`; do not edit.
+
+## Model
+- Architecture (reference CNN): Input(28,28,1) → Conv2D(32,3,relu) → MaxPool2 → Conv2D(64,3,relu)
+  → Conv2D(64,3,relu) → MaxPool2 → Flatten → Dense(100,relu) → Dense(10,softmax).
+- Parameters: {c.params:,}
+- Input `{c.export.input_name}`: float32 NHWC [N,28,28,1], range [0,1], 1 = ink (the output of
+  `preprocess.preprocess_canvas`). Output `{c.export.output_name}`: [N,10] softmax probabilities.
+- ONNX (opset 17, tf2onnx `from_function`): {c.export.bytes:,} bytes
+  ({c.export.bytes / 1024:.1f} KiB), sha256 `{c.export.sha256}`.
+- Keras vs onnxruntime parity on {c.export.parity_count} test digits: max |diff|
+  {c.export.max_abs_diff:.2e}, identical argmax.
+
+## Results (measured on the ONNX file with onnxruntime)
+| test set | digits | accuracy | goal |
+|---|---:|---:|---|
+{_result_row(c.mnist, "raw MNIST test images / 255", GOAL_MNIST)}
+{_result_row(c.canvas, "", GOAL_CANVAS)}
+{extra}
+The canvas-style test set renders every MNIST **test** digit once (fixed seed) as a drawing: random
+canvas 112–400 px (sometimes non-square), digit scaled to 25–95% of the canvas, random
+position, stroke thickness varied by grey erosion/dilation, soft or crisp edges, transparent
+canvas with ink in alpha or opaque dark-on-white; then `preprocess.preprocess_canvas`.
+
+### Per-class accuracy
+{_per_class_table([c.mnist, c.canvas, *c.extra])}
+
+![confusion matrices](confusion.png)
+
+## Training
+- Data: official MNIST from npm `{NPM_PACKAGE}`; train {c.train_size}.
+- Seed {c.seed}; {c.epochs} epochs, kept epoch {c.best_epoch} (best mean of the two validation
+  accuracies).
+- Time on the build machine ({platform.machine()}, 2 cores, CPU only): training
+  {c.train_seconds / 60:.1f} min, canvas rendering {c.render_seconds / 60:.1f} min, whole build
+  {c.total_seconds / 60:.1f} min.
+- Versions: {version_line}.
+
+Settings:
+{settings}
+
+| epoch | loss | train acc | val MNIST | val canvas | lr (end) | s |
+|---:|---:|---:|---:|---:|---:|---:|
+{history}
+
+![training curves](training.png)
+
+## Data
+| file | sha256 (uncompressed, verified before use) |
+|---|---|
+{data_rows}
+
+## Limitations
+- Trained on MNIST writers (US Census staff and students); other handwriting styles may score
+  lower. The canvas renderings imitate drawings but are not real mouse/touch strokes.
+- Scores assume the input went through `preprocess.preprocess_canvas`; raw canvas pixels do not
+  work.
+"""
+
+
+def write_card(out_dir: Path, c: CardInputs) -> list[Path]:
+    """Write MODEL_CARD.md, confusion.png and training.png into ``out_dir`` atomically."""
+    out_dir = Path(out_dir)
+    return [
+        write_bytes_atomic(out_dir / CONFUSION_NAME, confusion_png([c.mnist, c.canvas])),
+        write_bytes_atomic(out_dir / TRAINING_NAME, training_png(c.history, c.best_epoch)),
+        write_text_atomic(out_dir / CARD_NAME, card_markdown(c)),
+    ]

@@ -1,0 +1,132 @@
+"""build_model: architecture, canvas rendering, export (atomic, parity) and a --quick build."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+
+from build_model import atomic, augment, export
+from build_model.data import load_mnist
+from build_model.model import EXPECTED_PARAMS, build_cnn
+from build_model.train import normalize
+
+
+@pytest.fixture(scope="module")
+def untrained():
+    import keras
+
+    keras.utils.set_random_seed(0)
+    return build_cnn()
+
+
+@pytest.fixture(scope="module")
+def test_digits() -> np.ndarray:
+    return normalize(load_mnist("test")[0][:200])
+
+
+def test_param_count(untrained) -> None:
+    assert untrained.count_params() == EXPECTED_PARAMS == 159_254
+    assert untrained.input_shape == (None, 28, 28, 1)
+    assert untrained.output_shape == (None, 10)
+
+
+def test_render_canvas_shapes_and_determinism() -> None:
+    digits = load_mnist("train")[0][:20]
+    for cfg in (augment.TRAIN_CONFIG, augment.TEST_CONFIG):
+        a = [augment.render_canvas(d, np.random.default_rng(7), cfg) for d in digits]
+        b = [augment.render_canvas(d, np.random.default_rng(7), cfg) for d in digits]
+        for x, y in zip(a, b, strict=True):
+            np.testing.assert_array_equal(x, y)
+            assert x.dtype == np.uint8 and x.ndim == 3 and x.shape[2] == 4
+            assert cfg.canvas_min <= x.shape[0] <= cfg.canvas_max
+            opaque = bool((x[..., 3] == 255).all())
+            ink = 255 - x[..., :3].min(axis=2) if opaque else x[..., 3]
+            assert ink.max() > 128  # something was drawn
+
+
+def test_render_dataset_is_preprocessed_and_worker_independent() -> None:
+    digits = load_mnist("test")[0][:40]
+    one = augment.render_dataset(digits, seed=3, cfg=augment.TEST_CONFIG, workers=1)
+    assert one.shape == (40, 28, 28, 1) and one.dtype == np.float32
+    assert one.min() >= 0.0 and one.max() <= 1.0 and one.max() > 0.5
+
+
+def test_atomic_write_failure_keeps_previous_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, untrained, test_digits
+) -> None:
+    previous = b"previous model bytes"
+    (tmp_path / export.ONNX_NAME).write_bytes(previous)
+
+    def crash(fd: int) -> None:  # fails after the temp file was (partly) written
+        raise OSError("disk full (simulated)")
+
+    monkeypatch.setattr(atomic.os, "fsync", crash)
+    with pytest.raises(OSError, match="simulated"):
+        export.export_model(untrained, tmp_path, test_digits)
+    assert (tmp_path / export.ONNX_NAME).read_bytes() == previous
+    assert sorted(p.name for p in tmp_path.iterdir()) == [export.ONNX_NAME]
+
+
+def test_parity_failure_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, untrained, test_digits
+) -> None:
+    monkeypatch.setattr(export, "MAX_ABS_DIFF", -1.0)
+    with pytest.raises(export.ExportError, match="parity failed"):
+        export.export_model(untrained, tmp_path / "out", test_digits)
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
+def test_quick_build_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from build_model import __main__ as cli
+
+    captured = {}
+    real_export = export.export_model
+
+    def spy(model, out_dir, parity_x):
+        captured["model"] = model
+        return real_export(model, out_dir, parity_x)
+
+    monkeypatch.setattr(export, "export_model", spy)
+    out = tmp_path / "model"
+    start = time.perf_counter()
+    assert cli.main(["--quick", "--out", str(out)]) == 0
+    elapsed = time.perf_counter() - start
+    assert elapsed < 60, f"--quick took {elapsed:.0f}s"
+
+    names = sorted(p.name for p in out.iterdir())
+    assert names == [
+        "MODEL_CARD.md",
+        "confusion.png",
+        "mnist_cnn.onnx",
+        "model.json",
+        "training.png",
+    ]
+    spec = json.loads((out / "model.json").read_text())
+    onnx_bytes = (out / spec["file"]).read_bytes()
+    assert spec["sha256"] == hashlib.sha256(onnx_bytes).hexdigest()
+    assert spec["bytes"] == len(onnx_bytes) <= export.MAX_BYTES
+    assert spec["params"] == EXPECTED_PARAMS
+
+    session = ort.InferenceSession(onnx_bytes, providers=["CPUExecutionProvider"])
+    assert session.get_inputs()[0].name == spec["input"]["name"] == "input"
+    assert session.get_outputs()[0].name == spec["output"]["name"]
+    x = normalize(load_mnist("test")[0][-300:])  # digits the parity check did not use
+    onnx_probs = session.run(None, {"input": x})[0]
+    keras_probs = captured["model"].predict(x, verbose=0)
+    np.testing.assert_allclose(onnx_probs, keras_probs, atol=1e-5)
+    np.testing.assert_array_equal(onnx_probs.argmax(1), keras_probs.argmax(1))
+    card = (out / "MODEL_CARD.md").read_text()
+    assert "QUICK BUILD" in card and spec["sha256"] in card
+
+
+def test_quick_refuses_shipped_folder() -> None:
+    from build_model import __main__ as cli
+
+    with pytest.raises(SystemExit):
+        cli.parse_args(["--quick"])
