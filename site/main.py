@@ -1,57 +1,54 @@
-"""Foundation proof page: Python + numpy under Pyodide, then one onnxruntime-web inference.
+"""MNIST-Draw under PyScript: canvas pixels -> preprocess -> ONNX model -> screen.
 
-Runs the model on an all-zero 28x28 image and writes the ten outputs into the page. Sets
-`document.body.dataset.state` to "ready" (or "error", with the message shown) for tests.
-The real app replaces this file.
+app.js owns the page (drawing, controls, rendering); this script owns the computation. It loads
+the model, then hands app.js a `predict` function that app.js calls with the canvas pixels,
+never more than one at a time.
 """
-
-import json
-import sys
 
 import js
 import numpy as np
-from pyodide.ffi import to_js
-from pyscript import document
-from pyscript.js_modules import ort
+from classifier import Classifier
+from pyodide.ffi import create_proxy, to_js
+from pyscript.js_modules import app, ort
 
-MODEL_URL = "./model/mnist_cnn.onnx"  # input [N, 28, 28, 1] float32 -> output [N, 10]
+from preprocess import describe
 
-
-def show(state: str, message: str) -> None:
-    document.getElementById("status").textContent = message
-    document.body.dataset.state = state
+classifier = None
 
 
-async def run_model(x: np.ndarray) -> np.ndarray:
-    """One inference; feeds by the session's own input/output names."""
-    # Absolute URL: ORT resolves wasmPaths against its own module URL otherwise.
-    ort.env.wasm.wasmPaths = js.URL.new("./vendor/ort/", js.location.href).href
-    ort.env.wasm.numThreads = 1  # no cross-origin isolation on static hosts
-    session = await ort.InferenceSession.create(MODEL_URL)
-    tensor = ort.Tensor.new("float32", to_js(x.ravel()), to_js(list(x.shape)))
-    feeds = js.Object.fromEntries(to_js([[session.inputNames[0], tensor]]))
-    outputs = await session.run(feeds)
-    # outputs is a plain JS object: index it through as_object_map() (names may hold "/" or ":").
-    result = outputs.as_object_map()[session.outputNames[0]]
-    return np.asarray(result.data.to_py(), dtype=np.float32)
+async def predict(image_data) -> None:
+    """One live update: ImageData -> 28x28 model input -> probabilities -> app.showPrediction."""
+    start = js.performance.now()
+    pixels = np.asarray(image_data.data.to_py()).reshape(image_data.height, image_data.width, 4)
+    transferred = js.performance.now()
+    digit = describe(pixels)
+    preprocessed = js.performance.now()
+    if digit.empty:
+        app.showEmpty()
+        return
+    probabilities = await classifier.predict(digit.image)
+    done = js.performance.now()
+    timings = {
+        "transfer_ms": transferred - start,
+        "preprocess_ms": preprocessed - transferred,
+        "model_ms": done - preprocessed,
+    }
+    app.showPrediction(
+        to_js(probabilities),
+        to_js(digit.image.ravel()),
+        to_js(timings, dict_converter=js.Object.fromEntries),
+    )
 
 
 async def main() -> None:
-    show("loading", "Running the model…")
+    global classifier
+    app.setStatus("Loading the model…")
     try:
-        y = await run_model(np.zeros((1, 28, 28, 1), dtype=np.float32))
-    except Exception as exc:
-        show("error", f"Error: {type(exc).__name__}: {exc}")
-        js.console.error(f"runtime check failed: {exc!r}")
+        classifier = await Classifier.load(ort)
+    except Exception as error:
+        app.showError(f"The digit model could not be loaded: {error}")
         return
-    result = {
-        "python": sys.version.split()[0],
-        "platform": sys.platform,
-        "numpy": np.__version__,
-        "output": [round(float(v), 6) for v in y],
-    }
-    document.getElementById("output").textContent = json.dumps(result, indent=1)
-    show("ready", f"Ready: Python {result['python']}, numpy {result['numpy']}, ORT ran.")
+    app.connectPredictor(create_proxy(predict))
 
 
 await main()  # noqa: F704 - PyScript runs scripts with top-level await

@@ -1,0 +1,138 @@
+/**
+ * Pointer events -> strokes -> canvas pixels.
+ *
+ * Strokes are kept as data (points in CSS pixels) and the canvas is a rendering of them, so undo
+ * is "drop the last stroke and redraw" and a resize re-renders sharply. Ink goes into the alpha
+ * channel of a transparent canvas: what preprocess.py reads, whatever the colour theme.
+ */
+
+/** Pen width as a fraction of the canvas side: about 9% of a digit drawn at 2/3 of the canvas,
+ * the middle of MNIST's stroke-width range (preprocess.py adjusts the rest). */
+export const PEN_FRACTION = 0.06;
+
+/** Backing-store pixels per CSS pixel: sharp on high-DPI screens, capped because preprocessing
+ * cost grows with the pixel count and 2x already looks crisp. */
+const MAX_PIXEL_RATIO = 2;
+
+export class Drawing {
+  /**
+   * @param {HTMLCanvasElement} canvas
+   * @param {(final: boolean) => void} onChange called after every visible change;
+   *   `final` is true when a stroke ends, the canvas is cleared or a stroke is undone.
+   */
+  constructor(canvas, onChange) {
+    this.canvas = canvas;
+    this.onChange = onChange;
+    this.strokes = [];
+    this.current = null;
+    this.ctx = canvas.getContext("2d", { willReadFrequently: true });
+    canvas.addEventListener("pointerdown", (e) => this.#down(e));
+    canvas.addEventListener("pointermove", (e) => this.#move(e));
+    canvas.addEventListener("pointerup", (e) => this.#up(e));
+    canvas.addEventListener("pointercancel", (e) => this.#up(e));
+    new ResizeObserver(() => this.resize()).observe(canvas);
+    this.resize();
+  }
+
+  get isEmpty() {
+    return this.strokes.length === 0;
+  }
+
+  /** Match the backing store to the displayed size and device pixel ratio, then redraw. */
+  resize() {
+    const side = this.canvas.clientWidth || 280;
+    const ratio = Math.min(window.devicePixelRatio || 1, MAX_PIXEL_RATIO);
+    const pixels = Math.round(side * ratio);
+    if (this.canvas.width !== pixels || this.canvas.height !== pixels) {
+      this.canvas.width = this.canvas.height = pixels;
+      this.scale = pixels / side;
+      this.redraw();
+    }
+  }
+
+  clear() {
+    this.strokes = [];
+    this.current = null;
+    this.redraw();
+    this.onChange(true);
+  }
+
+  undo() {
+    if (this.strokes.length === 0) return;
+    this.strokes.pop();
+    this.current = null;
+    this.redraw();
+    this.onChange(true);
+  }
+
+  /** The canvas pixels, as preprocess.preprocess_canvas expects them (H x W x 4 RGBA). */
+  pixels() {
+    return this.ctx.getImageData(0, 0, this.canvas.width, this.canvas.height);
+  }
+
+  redraw() {
+    this.ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
+    for (const stroke of this.strokes) this.#drawStroke(stroke, 0);
+  }
+
+  #penWidth() {
+    return this.canvas.clientWidth * PEN_FRACTION;
+  }
+
+  #point(event) {
+    const rect = this.canvas.getBoundingClientRect();
+    return [event.clientX - rect.left, event.clientY - rect.top];
+  }
+
+  #down(event) {
+    if (event.button !== 0 && event.pointerType === "mouse") return;
+    event.preventDefault();
+    this.canvas.setPointerCapture(event.pointerId);
+    this.current = { pointerId: event.pointerId, width: this.#penWidth(), points: [this.#point(event)] };
+    this.strokes.push(this.current);
+    this.#drawStroke(this.current, 0);
+    this.onChange(false);
+  }
+
+  #move(event) {
+    const stroke = this.current;
+    if (!stroke || stroke.pointerId !== event.pointerId) return;
+    event.preventDefault();
+    // Coalesced events carry the points the browser merged into this one: smoother curves.
+    const events = event.getCoalescedEvents?.() ?? [];
+    const from = stroke.points.length - 1;
+    for (const e of events.length ? events : [event]) stroke.points.push(this.#point(e));
+    this.#drawStroke(stroke, from);
+    this.onChange(false);
+  }
+
+  #up(event) {
+    if (!this.current || this.current.pointerId !== event.pointerId) return;
+    this.current = null;
+    this.redraw(); // one clean pass: the final pixels do not depend on how events were chunked
+    this.onChange(true);
+  }
+
+  /** Draw `stroke` from point index `from` on (0 = the whole stroke, as a dot if it is one). */
+  #drawStroke(stroke, from) {
+    const ctx = this.ctx;
+    const s = this.scale;
+    ctx.save();
+    ctx.lineCap = "round";
+    ctx.lineJoin = "round";
+    ctx.lineWidth = stroke.width * s;
+    ctx.strokeStyle = ctx.fillStyle = "#000";
+    const pts = stroke.points;
+    if (pts.length === 1) {
+      ctx.beginPath();
+      ctx.arc(pts[0][0] * s, pts[0][1] * s, (stroke.width * s) / 2, 0, 2 * Math.PI);
+      ctx.fill();
+    } else {
+      ctx.beginPath();
+      ctx.moveTo(pts[from][0] * s, pts[from][1] * s);
+      for (let i = from + 1; i < pts.length; i++) ctx.lineTo(pts[i][0] * s, pts[i][1] * s);
+      ctx.stroke();
+    }
+    ctx.restore();
+  }
+}
