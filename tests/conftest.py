@@ -1,8 +1,8 @@
 """Shared fixtures: the site served from a thread, and real Chromium pages that must stay clean.
 
-- `site_url` (session): vendors the runtime if needed (vendor.py), serves site/ with serve.py on a
-  free loopback port and yields its base URL. Until the real model is committed at
-  site/model/mnist_cnn.onnx, a tiny stand-in with the same contract is served in its place.
+- `site_server` / `site_url` (session): vendors the runtime if needed (vendor.py), serves site/
+  with serve.py on a free loopback port (`site_server.overrides` can map extra URL paths to
+  files, `site_server.sent` lists bodies sent) and yields it / its base URL.
 - `browser` (session): Chromium at /usr/bin/chromium (or $CHROMIUM) through Playwright's sync API;
   a missing browser is a test failure with instructions, never a skip.
 - `page` + `page_guard`: a fresh context and page whose requests, console messages and page
@@ -36,7 +36,6 @@ pytest_plugins = ["pytester"]
 
 SITE = ROOT / "site"
 ARTIFACTS = ROOT / "artifacts"
-MODEL_URL_PATH = "/model/mnist_cnn.onnx"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -121,50 +120,14 @@ class PageGuard:
             raise AssertionError("page guard:\n  " + "\n  ".join(problems))
 
 
-def write_stand_in_model(path: Path) -> Path:
-    """A tiny valid ONNX model with the app's contract: input [N,28,28,1] float32 -> [N,10]."""
-    import numpy as np
-    import onnx
-    from onnx import TensorProto, helper, numpy_helper
-
-    rng = np.random.default_rng(0)
-    initializers = [
-        numpy_helper.from_array(rng.normal(0, 0.01, (784, 10)).astype(np.float32), "w"),
-        numpy_helper.from_array(np.arange(10, dtype=np.float32) / 10, "b"),
-        numpy_helper.from_array(np.array([-1, 784], dtype=np.int64), "shape"),
-    ]
-    nodes = [
-        helper.make_node("Reshape", ["input", "shape"], ["flat"]),
-        helper.make_node("MatMul", ["flat", "w"], ["logits0"]),
-        helper.make_node("Add", ["logits0", "b"], ["logits"]),
-        helper.make_node("Softmax", ["logits"], ["output"], axis=-1),
-    ]
-    graph = helper.make_graph(
-        nodes,
-        "stand_in",
-        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 28, 28, 1])],
-        [helper.make_tensor_value_info("output", TensorProto.FLOAT, ["N", 10])],
-        initializers,
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8  # readable by every onnxruntime-web 1.x
-    onnx.checker.check_model(model)
-    path.write_bytes(model.SerializeToString())
-    return path
-
-
 @pytest.fixture(scope="session")
-def site_server(tmp_path_factory):
+def site_server():
     """serve.py's server on a free loopback port, in a thread (vendoring first if needed)."""
     try:
         vendor.ensure_vendored(quiet=True)
     except vendor.VendorError as exc:
         pytest.fail(f"vendoring failed: {exc}", pytrace=False)
-    overrides = {}
-    if not (SITE / MODEL_URL_PATH.lstrip("/")).is_file():
-        stand_in = write_stand_in_model(tmp_path_factory.mktemp("model") / "stand_in.onnx")
-        overrides[MODEL_URL_PATH] = stand_in
-    server = serve.make_server(SITE, "127.0.0.1", 0, quiet=True, overrides=overrides)
+    server = serve.make_server(SITE, "127.0.0.1", 0, quiet=True)
     serve.start_in_thread(server)
     yield server
     server.shutdown()
