@@ -11,8 +11,8 @@ and every failure with its parameters and prediction.
     python benchmarks/drawn_digits.py --baseline            # the old centralize step instead
     python benchmarks/drawn_digits.py --model other.onnx --out artifacts/drawn.json
 
-The full grid is 8 styles x 10 digits x 2 x 4 x 4 x 3 = 7,680 drawings (about 3-4 minutes on
-2 cores); ``--styles`` / ``--digits`` narrow it.
+The full grid is 8 styles x 10 digits x 2 x 4 x 4 x 3 = 7,680 drawings (about 2-5 minutes on
+2 cores, more when the machine is busy); ``--styles`` / ``--digits`` narrow it.
 """
 
 from __future__ import annotations
