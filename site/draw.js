@@ -6,9 +6,10 @@
  * channel of a transparent canvas: what preprocess.py reads, whatever the colour theme.
  */
 
-/** Pen width as a fraction of the canvas side: about 9% of a digit drawn at 2/3 of the canvas,
- * the middle of MNIST's stroke-width range (preprocess.py adjusts the rest). */
-export const PEN_FRACTION = 0.06;
+/** Pen width as a fraction of the canvas side. On the thin side of MNIST's strokes for a digit
+ * drawn across most of the canvas (preprocess.py thickens it losslessly), so that a digit drawn
+ * small does not fill its own loops: a filled loop cannot be thinned back. */
+export const PEN_FRACTION = 0.04;
 
 /** Backing-store pixels per CSS pixel: sharp on high-DPI screens, capped because preprocessing
  * cost grows with the pixel count and 2x already looks crisp. */
