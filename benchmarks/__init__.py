@@ -1,0 +1,21 @@
+"""Performance benchmarks for MNIST-Draw: `python -m benchmarks [--quick] [--check]`.
+
+Modules, one job each:
+
+- `browser`: serves site/ (serve.py, in a thread) and measures page start-up in headless
+  Chromium: canvas interactive, ready cold / warm, bytes transferred, resource waterfall;
+- `live`: drawing continuously on the loaded page: stroke -> probabilities latency, its parts
+  (window.mnistDraw.last.timings) and live updates per second;
+- `cpython`: preprocess.preprocess_canvas timings under CPython and the ONNX model size;
+- `machine`: cores, Chromium and package versions, git commit;
+- `stats`: p50 / p95 / max summaries; `check`: the comparison with budgets.json;
+- `profile`: `python -m benchmarks.profile`, where a cold / warm start spends its time.
+
+`drawn_digits.py` (model accuracy on rendered digits) is a separate script with its own CLI.
+"""
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "artifacts"
+BUDGETS = Path(__file__).resolve().parent / "budgets.json"
