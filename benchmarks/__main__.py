@@ -34,6 +34,8 @@ def bytes_summary(runs: list[dict]) -> dict:
         "total": max(totals),
         "min_total": min(totals),
         "requests": len(heaviest["bytes"]),
+        "server_bodies_incl_service_worker": max(r["server_bodies"] for r in runs),
+        "service_worker": sorted({r["service_worker"] for r in runs}),
         "per_resource": heaviest["bytes"],
     }
 
@@ -60,12 +62,12 @@ def run(reps: dict) -> tuple[dict, dict]:
 
     from benchmarks import browser, live
 
-    with browser.served_site() as url:
+    with browser.served_site() as server:
         with sync_playwright() as pw:
-            pairs = browser.cold_and_warm(pw, url, reps["starts"])
+            pairs = browser.cold_and_warm(pw, server, reps["starts"])
         version, canvas_px, drawings = asyncio.run(
             live.run(
-                url,
+                server.url,
                 browser.launch_options(),
                 browser.VIEWPORT,
                 browser.READY_TIMEOUT_MS,

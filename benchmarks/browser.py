@@ -9,8 +9,12 @@ Times come from the page's own clock (performance.now(), 0 = navigation start):
   pointer listeners exist by then), caught by a setter the init script puts on `window`;
 - ready: the first `data-state="ready"`, caught by a MutationObserver.
 
-Bytes are CDP Network.loadingFinished encodedDataLength (compressed bytes on the wire, headers
-included; 0 for disk-cache hits), per URL path.
+Bytes: `per_resource` / `total` are the page's own requests up to ready (CDP
+Network.loadingFinished encodedDataLength: compressed bytes on the wire, headers included; 0 for
+disk-cache and service-worker hits), per URL path. `server_bodies` counts every response body
+serve.py sent during the visit, including a service worker's precache downloads, which happen
+after ready and outside the page: the visit waits (up to 60 s) for a registered worker to
+become active.
 """
 
 from __future__ import annotations
@@ -63,12 +67,12 @@ WATERFALL_JS = """() => performance.getEntriesByType("resource").map((e) => ({
 
 @contextlib.contextmanager
 def served_site(overrides: dict | None = None):
-    """serve.py's server on a free loopback port in a thread; yields its base URL."""
+    """serve.py's server on a free loopback port in a thread; yields it (`.url`, `.sent`)."""
     vendor.ensure_vendored(quiet=True)
     server = serve.make_server(ROOT / "site", "127.0.0.1", 0, quiet=True, overrides=overrides)
     serve.start_in_thread(server)
     try:
-        yield server.url
+        yield server
     finally:
         server.shutdown()
         server.server_close()
@@ -95,11 +99,14 @@ class NetworkLog:
 
     def _response(self, event):
         response = event["response"]
-        if response.get("fromDiskCache") or response.get("fromPrefetchCache"):
+        if any(
+            response.get(k) for k in ("fromDiskCache", "fromPrefetchCache", "fromServiceWorker")
+        ):
             self.cached.add(event["requestId"])
 
     def _finished(self, event):
-        self.bytes[event["requestId"]] = int(event["encodedDataLength"])
+        rid = event["requestId"]
+        self.bytes[rid] = 0 if rid in self.cached else int(event["encodedDataLength"])
 
     def per_path(self) -> dict[str, int]:
         """{URL path: bytes} (summed if a path was requested more than once)."""
@@ -112,8 +119,23 @@ class NetworkLog:
         return dict(sorted(out.items(), key=lambda kv: -kv[1]))
 
 
-def load_once(playwright, profile: str, url: str) -> dict:
-    """Launch Chromium on `profile`, load `url` until ready; times, bytes and waterfall."""
+# Resolves "active" once a registered service worker has installed (precached) and activated,
+# "none" if the page registered none within 3 s, "timeout" after 60 s.
+SERVICE_WORKER_JS = """async () => {
+  if (!navigator.serviceWorker) return "unsupported";
+  const start = Date.now();
+  while (Date.now() - start < 60000) {
+    const reg = await navigator.serviceWorker.getRegistration();
+    if (!reg && Date.now() - start > 3000) return "none";
+    if (reg && reg.active && !reg.installing && !reg.waiting) return "active";
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return "timeout";
+}"""
+
+
+def load_once(playwright, profile: str, server) -> dict:
+    """Launch Chromium on `profile`, load the site until ready; times, bytes and waterfall."""
     context = playwright.chromium.launch_persistent_context(
         profile, viewport=VIEWPORT, **launch_options()
     )
@@ -121,7 +143,8 @@ def load_once(playwright, profile: str, url: str) -> dict:
         context.add_init_script(INIT_SCRIPT)
         page = context.pages[0] if context.pages else context.new_page()
         network = NetworkLog(context.new_cdp_session(page))
-        page.goto(url, wait_until="commit")
+        sent_before = len(server.sent)
+        page.goto(server.url, wait_until="commit")
         page.wait_for_function(
             "window.__bench && (window.__bench.ready !== null || window.__bench.error !== null)",
             timeout=READY_TIMEOUT_MS,
@@ -130,23 +153,29 @@ def load_once(playwright, profile: str, url: str) -> dict:
         if bench["error"] is not None:
             raise RuntimeError(f"the page reported an error: {bench['error']}")
         page.wait_for_load_state("networkidle")
+        page_bytes = network.per_path()  # up to ready (+ idle), before any worker precaching
+        waterfall = page.evaluate(WATERFALL_JS)
+        service_worker = page.evaluate(SERVICE_WORKER_JS)
+        page.wait_for_load_state("networkidle")
         return {
             "interactive_ms": bench["interactive"],
             "ready_ms": bench["ready"],
             "events": bench["events"],
-            "bytes": network.per_path(),
-            "waterfall": page.evaluate(WATERFALL_JS),
+            "bytes": page_bytes,
+            "server_bodies": sum(size for _, size in server.sent[sent_before:]),
+            "service_worker": service_worker,
+            "waterfall": waterfall,
         }
     finally:
         context.close()
 
 
-def cold_and_warm(playwright, url: str, repeats: int) -> list[tuple[dict, dict]]:
+def cold_and_warm(playwright, server, repeats: int) -> list[tuple[dict, dict]]:
     """`repeats` pairs of (cold visit, warm visit), each pair on its own fresh profile."""
     runs = []
     for _ in range(repeats):
         with tempfile.TemporaryDirectory(prefix="mnist-draw-bench-") as profile:
-            cold = load_once(playwright, profile, url)
-            warm = load_once(playwright, profile, url)
+            cold = load_once(playwright, profile, server)
+            warm = load_once(playwright, profile, server)
         runs.append((cold, warm))
     return runs

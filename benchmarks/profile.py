@@ -115,9 +115,13 @@ def main() -> int:
     report = {}
     with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory() as profile:
         main_py = instrumented_main(Path(tmp) / "main.py")
-        with browser.served_site(overrides={"/main.py": main_py}) as url, sync_playwright() as pw:
+        with (
+            browser.served_site(overrides={"/main.py": main_py}) as server,
+            sync_playwright() as pw,
+        ):
             for kind in ("cold", "warm"):
-                report[kind] = load(pw, profile, url, ARTIFACTS / f"profile-{kind}-trace.json")
+                trace = ARTIFACTS / f"profile-{kind}-trace.json"
+                report[kind] = load(pw, profile, server.url, trace)
     for kind, run in report.items():
         print(f"\n== {kind}: ready at {run['ready']:.0f} ms  (start / end / duration ms)")
         print("\n".join(table(run)))
