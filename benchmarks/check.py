@@ -27,6 +27,10 @@ def lookup(document: dict, dotted: str):
     return value
 
 
+def _num(value: float) -> str:
+    return f"{value:,}" if isinstance(value, int) else f"{value:g}"
+
+
 def check(document: dict, budgets: list[dict]) -> tuple[list[str], list[str]]:
     """Return (misses, hits), one human-readable line per budget."""
     misses, hits = [], []
@@ -41,6 +45,6 @@ def check(document: dict, budgets: list[dict]) -> tuple[list[str], list[str]]:
             misses.append(f"{metric}: not measured (budget {op} {bound} {unit})".rstrip())
             continue
         ok = value <= bound if op == "<=" else value >= bound
-        line = f"{metric} = {value:g} {unit}, budget {op} {bound:g} {unit}".replace("  ", " ")
-        (hits if ok else misses).append(line.strip())
+        line = f"{metric} = {_num(value)} {unit}, budget {op} {_num(bound)} {unit}"
+        (hits if ok else misses).append(line.replace("  ", " ").strip())
     return misses, hits
