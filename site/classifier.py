@@ -1,14 +1,14 @@
-"""The ONNX digit model in onnxruntime-web, driven from Python: load once, warm up, predict.
+"""The ONNX digit model in onnxruntime-web, driven from Python: check, warm up, predict.
 
-Browser-only (it talks to JS objects). The model contract, model/model.json, is written by
-build_model next to the ONNX file; this module trusts nothing else: names, shape and the
-file's sha256 all come from it, so a rebuilt model needs no change here.
+Browser-only (it talks to JS objects). ort-session.js has already downloaded the model and its
+contract (model/model.json, written by build_model) and created the session while Python was
+starting; this module verifies the bytes against the contract's sha256, then owns every call.
+Names and shapes come from the contract, so a rebuilt model needs no change here.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 
 import js
 import numpy as np
@@ -19,50 +19,37 @@ class ModelError(RuntimeError):
     """The model is missing, corrupt or does not match its contract."""
 
 
-async def _fetch_bytes(url: str) -> bytes:
-    response = await js.fetch(url)
-    if not response.ok:
-        raise ModelError(f"{url} could not be downloaded (HTTP {response.status})")
-    return (await response.arrayBuffer()).to_py().tobytes()
-
-
 class Classifier:
     """An onnxruntime-web InferenceSession plus the contract that describes it."""
 
     def __init__(self, ort, session, contract: dict) -> None:
         self.ort = ort
         self.session = session
-        self.contract = contract
         self.input_name = contract["input"]["name"]
         self.output_name = contract["output"]["name"]
         self.input_dims = to_js(contract["input"]["shape"])
 
     @classmethod
-    async def load(cls, ort, folder: str = "./model/") -> Classifier:
-        """Download the contract and the model, check the sha256, create and warm the session."""
-        contract = json.loads(await _fetch_bytes(folder + "model.json"))
-        model = await _fetch_bytes(folder + contract["file"])
-        digest = hashlib.sha256(model).hexdigest()
+    async def load(cls, ort_session) -> Classifier:
+        """Await ort-session.js's download and session, check the sha256, warm the session up."""
+        loaded = await ort_session.loaded
+        contract = loaded.contract.to_py()
+        digest = hashlib.sha256(loaded.bytes.to_py()).hexdigest()
         if digest != contract["sha256"]:
             raise ModelError(
-                f"{contract['file']} is corrupt or out of date (sha256 {digest[:12]}…, "
+                f"model/{contract['file']} is corrupt or out of date (sha256 {digest[:12]}…, "
                 f"expected {contract['sha256'][:12]}…); rebuild it with `python -m build_model`"
             )
-        # Single-threaded plain-WASM build: static hosts send no cross-origin isolation headers.
-        ort.env.wasm.numThreads = 1
-        ort.env.wasm.wasmPaths = js.URL.new("./vendor/ort/", js.location.href).href
-        try:
-            session = await ort.InferenceSession.create(to_js(model))
-        except Exception as error:  # ORT reports a bad file as a generic JS Error
-            raise ModelError(f"{contract['file']} could not be loaded: {error}") from error
-        classifier = cls(ort, session, contract)
-        await classifier.predict(np.zeros((28, 28), np.float32))  # warm-up: first run allocates
+        if loaded.session is None:
+            raise ModelError(f"model/{contract['file']} could not be loaded: {loaded.error}")
+        classifier = cls(loaded.ort, loaded.session, contract)
+        await classifier.predict(np.zeros((28, 28), np.float32))  # the first run allocates
         return classifier
 
     async def predict(self, image: np.ndarray) -> np.ndarray:
         """28x28 float32 image (1 = ink) -> 10 class probabilities.
 
-        Input "input": float32 [1, 28, 28, 1] (NHWC); output: float32 [1, 10] softmax.
+        Input: float32 [1, 28, 28, 1] (NHWC, 0..1); output: float32 [1, 10] softmax.
         """
         tensor = self.ort.Tensor.new("float32", to_js(image.ravel()), self.input_dims)
         feeds = js.Object.fromEntries(to_js([[self.input_name, tensor]]))
@@ -70,5 +57,4 @@ class Classifier:
         result = getattr(outputs, self.output_name)
         probabilities = np.asarray(result.data.to_py(), dtype=np.float32)
         result.dispose()
-        tensor.dispose()
         return probabilities

@@ -7,10 +7,10 @@ never more than one at a time.
 
 import js
 import numpy as np
-from classifier import Classifier
 from pyodide.ffi import create_proxy, to_js
-from pyscript.js_modules import app, ort
+from pyscript.js_modules import app, ort_session
 
+from classifier import Classifier
 from preprocess import describe
 
 classifier = None
@@ -44,7 +44,7 @@ async def main() -> None:
     global classifier
     app.setStatus("Loading the model…")
     try:
-        classifier = await Classifier.load(ort)
+        classifier = await Classifier.load(ort_session)
     except Exception as error:
         app.showError(f"The digit model could not be loaded: {error}")
         return
