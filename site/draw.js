@@ -1,8 +1,9 @@
 /**
  * Pointer events -> strokes -> canvas pixels.
  *
- * Strokes are kept as data (points in CSS pixels) and the canvas is a rendering of them, so undo
- * is "drop the last stroke and redraw" and a resize re-renders sharply. Ink goes into the alpha
+ * Strokes are kept as data (points as fractions of the canvas side) and the canvases are
+ * renderings of them, so undo is "drop the last stroke and redraw" and a resize re-renders
+ * sharply. Ink goes into the alpha
  * channel of a transparent canvas: what preprocess.py reads, whatever the colour theme.
  */
 
@@ -11,9 +12,12 @@
  * small does not fill its own loops: a filled loop cannot be thinned back. */
 export const PEN_FRACTION = 0.04;
 
-/** Backing-store pixels per CSS pixel: sharp on high-DPI screens, capped because preprocessing
- * cost grows with the pixel count and 2x already looks crisp. */
-const MAX_PIXEL_RATIO = 2;
+/** Backing-store pixels per CSS pixel of the visible canvas: sharp on high-DPI screens. */
+const MAX_PIXEL_RATIO = 3;
+
+/** Side of the hidden canvas the model reads, whatever the screen: preprocessing cost grows with
+ * the pixel count, and 280 px is ten times MNIST's 28, plenty for a digit drawn at 1/4 size. */
+export const MODEL_CANVAS_PX = 280;
 
 export class Drawing {
   /**
@@ -26,7 +30,11 @@ export class Drawing {
     this.onChange = onChange;
     this.strokes = [];
     this.current = null;
-    this.ctx = canvas.getContext("2d", { willReadFrequently: true });
+    this.ctx = canvas.getContext("2d");
+    // The same strokes at a fixed resolution, for the model (see MODEL_CANVAS_PX).
+    this.modelCanvas = document.createElement("canvas");
+    this.modelCanvas.width = this.modelCanvas.height = MODEL_CANVAS_PX;
+    this.modelCtx = this.modelCanvas.getContext("2d", { willReadFrequently: true });
     canvas.addEventListener("pointerdown", (e) => this.#down(e));
     canvas.addEventListener("pointermove", (e) => this.#move(e));
     canvas.addEventListener("pointerup", (e) => this.#up(e));
@@ -46,7 +54,6 @@ export class Drawing {
     const pixels = Math.round(side * ratio);
     if (this.canvas.width !== pixels || this.canvas.height !== pixels) {
       this.canvas.width = this.canvas.height = pixels;
-      this.scale = pixels / side;
       this.redraw();
     }
   }
@@ -66,30 +73,28 @@ export class Drawing {
     this.onChange(true);
   }
 
-  /** The canvas pixels, as preprocess.preprocess_canvas expects them (H x W x 4 RGBA). */
+  /** The model canvas's pixels, as preprocess.preprocess_canvas expects them (H x W x 4 RGBA). */
   pixels() {
-    return this.ctx.getImageData(0, 0, this.canvas.width, this.canvas.height);
+    return this.modelCtx.getImageData(0, 0, MODEL_CANVAS_PX, MODEL_CANVAS_PX);
   }
 
   redraw() {
     this.ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
+    this.modelCtx.clearRect(0, 0, MODEL_CANVAS_PX, MODEL_CANVAS_PX);
     for (const stroke of this.strokes) this.#drawStroke(stroke, 0);
   }
 
-  #penWidth() {
-    return this.canvas.clientWidth * PEN_FRACTION;
-  }
-
+  /** Pointer position as fractions of the canvas side (0..1). */
   #point(event) {
     const rect = this.canvas.getBoundingClientRect();
-    return [event.clientX - rect.left, event.clientY - rect.top];
+    return [(event.clientX - rect.left) / rect.width, (event.clientY - rect.top) / rect.height];
   }
 
   #down(event) {
     if (event.button !== 0 && event.pointerType === "mouse") return;
     event.preventDefault();
     this.canvas.setPointerCapture(event.pointerId);
-    this.current = { pointerId: event.pointerId, width: this.#penWidth(), points: [this.#point(event)] };
+    this.current = { pointerId: event.pointerId, width: PEN_FRACTION, points: [this.#point(event)] };
     this.strokes.push(this.current);
     this.#drawStroke(this.current, 0);
     this.onChange(false);
@@ -114,10 +119,14 @@ export class Drawing {
     this.onChange(true);
   }
 
-  /** Draw `stroke` from point index `from` on (0 = the whole stroke, as a dot if it is one). */
+  /** Draw `stroke` from point index `from` on (0 = the whole stroke) on both canvases. */
   #drawStroke(stroke, from) {
-    const ctx = this.ctx;
-    const s = this.scale;
+    this.#render(this.ctx, this.canvas.width, stroke, from);
+    this.#render(this.modelCtx, MODEL_CANVAS_PX, stroke, from);
+  }
+
+  /** Render on one context whose side is `s` pixels (a single point becomes a dot). */
+  #render(ctx, s, stroke, from) {
     ctx.save();
     ctx.lineCap = "round";
     ctx.lineJoin = "round";
