@@ -132,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         "optimizer": f"Adam, warm-up 1 epoch to {cfg.learning_rate:g}, cosine to "
         f"{cfg.learning_rate * cfg.lr_floor:g}",
         "canvas_per_epoch": cfg.canvas_per_epoch,
+        "random_shift_px": f"raw ±{cfg.shift_raw}, canvas ±{cfg.shift_canvas}",
         "train_render_config": augment.TRAIN_CONFIG,
         "test_render_config": augment.TEST_CONFIG,
     }
