@@ -27,8 +27,9 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO / "site" / "model"
 #: Digits of the MNIST test set used for the Keras/onnxruntime parity check.
 PARITY_DIGITS = 1_000
-#: --quick sizes: training digits (incl. validation), validation digits, canvas test digits.
-QUICK_TRAIN, QUICK_VAL, QUICK_CANVAS_TEST = 3_000, 500, 500
+#: --quick sizes: training digits (incl. validation), validation digits, canvas test digits,
+#: MNIST test digits scored.
+QUICK_TRAIN, QUICK_VAL, QUICK_CANVAS_TEST, QUICK_MNIST_TEST = 2_000, 300, 300, 2_000
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -70,7 +71,16 @@ def main(argv: list[str] | None = None) -> int:
     cache = None if (args.quick or args.no_cache) else augment.CANVAS_CACHE_DIR
 
     t0 = time.perf_counter()
-    log(f"rendering {len(fit_images)} training canvases (cache: {cache})")
+    render_cached = cache is not None and all(
+        (cache / f"{name}-{augment.cache_key(images, args.seed + k, cfg)}.npy").is_file()
+        for name, images, k, cfg in [
+            ("train", fit_images, 0, augment.TRAIN_CONFIG),
+            ("val", val_images, 1, augment.TEST_CONFIG),
+            ("test", test_images[:n_canvas_test], 2, augment.TEST_CONFIG),
+            ("test-warped", test_images[:n_canvas_test], 3, augment.TRAIN_CONFIG),
+        ]
+    )
+    log(f"rendering {len(fit_images)} training canvases (cache: {cache}, hit: {render_cached})")
     x_canvas = augment.render_dataset_cached(
         "train", fit_images, args.seed, augment.TRAIN_CONFIG, cache
     )
@@ -109,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
 
     x_test = train.normalize(test_images)
     exported = export.export_model(result.model, args.out, x_test[:PARITY_DIGITS])
+    if args.quick:
+        x_test, test_labels = x_test[:QUICK_MNIST_TEST], test_labels[:QUICK_MNIST_TEST]
     log(
         f"wrote {exported.onnx_path} ({exported.bytes:,} bytes, sha256 {exported.sha256[:12]}…, "
         f"parity max|diff| {exported.max_abs_diff:.1e})"
@@ -150,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
             extra=[warped],
             train_seconds=result.seconds,
             render_seconds=render_seconds,
+            render_cached=render_cached,
             total_seconds=time.perf_counter() - t_start,
             train_size=(
                 f"{len(fit_images):,} raw digits + {len(x_canvas):,} canvas renderings "

@@ -50,6 +50,7 @@ class CardInputs:
     extra: list[Evaluation]  # further sets (reported, not goals)
     train_seconds: float
     render_seconds: float
+    render_cached: bool
     total_seconds: float
     train_size: str
     settings: dict
@@ -150,6 +151,7 @@ def card_markdown(c: CardInputs) -> str:
         + (" kept" if r["epoch"] == c.best_epoch else "")
         for r in c.history
     )
+    cached = " (all canvas sets loaded from the disk cache)" if c.render_cached else ""
     settings = "\n".join(f"- `{k}`: {val}" for k, val in c.settings.items())
     quick = (
         "\n> **QUICK BUILD** (`--quick`): a smoke test on a few thousand digits, "
@@ -194,8 +196,8 @@ canvas with ink in alpha or opaque dark-on-white; then `preprocess.preprocess_ca
 - Seed {c.seed}; {c.epochs} epochs, kept epoch {c.best_epoch} (best mean of the two validation
   accuracies).
 - Time on the build machine ({platform.machine()}, 2 cores, CPU only): training
-  {c.train_seconds / 60:.1f} min, canvas rendering {c.render_seconds / 60:.1f} min, whole build
-  {c.total_seconds / 60:.1f} min.
+  {c.train_seconds / 60:.1f} min, canvas rendering {c.render_seconds / 60:.1f} min{cached}, whole
+  build {c.total_seconds / 60:.1f} min.
 - Versions: {version_line}.
 
 Settings:
