@@ -11,6 +11,8 @@ then serves site/ on http://127.0.0.1:8000/. What it does beyond http.server:
   (hard-reload after re-vendoring);
 - anything that is not a plain file inside site/ is a 404: `..` segments, encoded slashes or
   backslashes, dotfiles, directories without index.html, symlinks resolving outside site/;
+- `/precache.js` (the service worker's file list) is generated on each request from the served
+  folder by assemble.py, the same code that writes it into the Pages build;
 - a busy port is a one-line error naming --port (exit 2); Ctrl+C stops it quietly.
 
 Tests start it in a thread with `start_in_thread(make_server(root, host, port))`.
@@ -37,6 +39,7 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 VENDOR_CACHE_CONTROL = "public, max-age=86400"
 APP_CACHE_CONTROL = "no-cache"
+PRECACHE_URL_PATH = "/precache.js"  # generated, see send_precache
 
 MIME_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -127,6 +130,9 @@ class SiteHandler(BaseHTTPRequestHandler):
 
     def send_file(self, head_only: bool) -> None:
         url_path = urllib.parse.urlsplit(self.path).path
+        if url_path == PRECACHE_URL_PATH:
+            self.send_precache(head_only)
+            return
         try:
             path = self.server.overrides.get(url_path) or resolve(self.server.root, url_path)
         except UnicodeDecodeError:
@@ -181,6 +187,21 @@ class SiteHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         self.server.sent.append((url_path, stat.st_size))
+
+    def send_precache(self, head_only: bool) -> None:
+        """precache.js for the served folder, built now (file hashes are memoised by mtime)."""
+        import assemble
+
+        body = assemble.precache_script(self.server.root).encode()
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", MIME_TYPES[".js"])
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.end_headers()
+        if not head_only:
+            self.wfile.write(body)
+            self.server.sent.append((PRECACHE_URL_PATH, len(body)))
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 - stdlib signature
         if not self.server.quiet:
