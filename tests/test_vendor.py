@@ -1,8 +1,13 @@
-"""vendor.py: pins agree with Pyodide's lock, corrupt wheels are refused, re-runs are instant."""
+"""vendor.py: pins agree with Pyodide's lock, corrupt wheels are refused, re-runs are instant,
+and the stdlib zip and wheels ship bytecode made by Pyodide's own Python (py_compile.mjs)."""
 
 from __future__ import annotations
 
+import base64
+import csv
+import gzip
 import hashlib
+import io
 import json
 import re
 import shutil
@@ -24,9 +29,27 @@ def vendored() -> Path:
     return VENDOR
 
 
+# .pyc magic number of Python 3.12 (Pyodide 0.27.7's 3.12.7); the host's 3.11 has another one.
+PY312_MAGIC = (3531).to_bytes(2, "little") + b"\r\n"
+UNCHECKED_HASH_FLAGS = b"\x01\0\0\0"
+
+
 @pytest.fixture(scope="module")
 def lock(vendored) -> dict:
     return vendor.load_lock(ROOT / "node_modules")
+
+
+@pytest.fixture(scope="module")
+def vendored_lock(vendored) -> dict:
+    return json.loads((vendored / "pyodide" / "pyodide-lock.json").read_text())
+
+
+def original_wheel(wheel: dict) -> bytes:
+    """The wheel as npm's lock pins it, from the cached PyPI download."""
+    manifest = vendor.load_manifest()
+    source = vendor.wheel_source(manifest, log=lambda msg: None)
+    with zipfile.ZipFile(source) as archive:
+        return archive.read(manifest["source"]["prefix"] + wheel["file_name"])
 
 
 def test_manifest_agrees_with_pyodide_lock(lock):
@@ -75,7 +98,136 @@ def test_vendored_layout(vendored, lock):
         "onnxruntime-web": "1.30.0",
         "pyodide": "0.27.7",
     }
-    vendor.verify_wheels(vendored / "pyodide", vendor.load_manifest(), lock)
+    assert set(stamp["precompiled"]) == {
+        "python_stdlib.zip",
+        "numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl",
+    }
+    for name, digest in stamp["precompiled"].items():
+        vendor.verify_sha256(vendored / "pyodide" / name, digest)
+    vendor.verify_wheels(vendored / "pyodide", vendor.load_manifest(), vendored_lock_of(vendored))
+
+
+def vendored_lock_of(folder: Path) -> dict:
+    return json.loads((folder / "pyodide" / "pyodide-lock.json").read_text())
+
+
+def check_precompiled(path: Path, *, source_count: int) -> dict[str, bytes]:
+    """Every .py became a sourceless 3.12 unchecked-hash .pyc; returns {name: bytes}."""
+    with zipfile.ZipFile(path) as archive:
+        entries = {name: archive.read(name) for name in archive.namelist()}
+    assert not [n for n in entries if n.endswith(".py")], "a .py was left in place of its .pyc"
+    pycs = [n for n in entries if n.endswith(".pyc")]
+    assert len(pycs) == source_count
+    for name in pycs:
+        assert entries[name][:8] == PY312_MAGIC + UNCHECKED_HASH_FLAGS, name
+    return entries
+
+
+def test_stdlib_zip_ships_bytecode_only(vendored):
+    entries = check_precompiled(vendored / "pyodide" / "python_stdlib.zip", source_count=511)
+    for module in (
+        "os",
+        "re/__init__",
+        "pyodide/__init__",
+        "_pyodide/_base",
+        "asyncio/base_events",
+    ):
+        assert f"{module}.pyc" in entries
+    # Same entries as npm's zip otherwise, in the same order.
+    with zipfile.ZipFile(ROOT / "node_modules" / "pyodide" / "python_stdlib.zip") as original:
+        names = [n + "c" if n.endswith(".py") else n for n in original.namelist()]
+    with zipfile.ZipFile(vendored / "pyodide" / "python_stdlib.zip") as archive:
+        assert archive.namelist() == names
+
+
+def test_numpy_wheel_ships_bytecode_and_a_matching_record(vendored):
+    wheel = vendor.load_manifest()["wheels"][0]
+    entries = check_precompiled(vendored / "pyodide" / wheel["file_name"], source_count=174)
+    assert {"numpy/__init__.pyc", "numpy/_core/multiarray.pyc", "numpy/linalg/linalg.pyc"} <= set(
+        entries
+    )
+    record = entries["numpy-2.0.2.dist-info/RECORD"].decode()
+    rows = {row[0]: row[1:] for row in csv.reader(io.StringIO(record)) if row}
+    for name, data in entries.items():
+        if name.endswith("RECORD") or name.endswith("/"):
+            continue
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        assert rows[name] == [f"sha256={digest}", str(len(data))], name
+    assert not [n for n in rows if n.endswith(".py")]
+
+
+def test_vendored_lock_has_the_precompiled_wheel_sha256(vendored, lock, vendored_lock):
+    vendored_lock = json.loads(json.dumps(vendored_lock))  # the fixture is shared: edit a copy
+    for wheel in vendor.load_manifest()["wheels"]:
+        path = vendored / "pyodide" / wheel["file_name"]
+        entry = vendored_lock["packages"][wheel["name"]]
+        assert entry["file_name"] == wheel["file_name"]
+        assert entry["sha256"] == vendor.sha256_file(path) != wheel["sha256"]
+        vendored_lock["packages"][wheel["name"]] = lock["packages"][wheel["name"]]
+    assert vendored_lock == lock  # nothing else changed
+    text = (vendored / "pyodide" / "pyodide-lock.json").read_bytes()
+    assert gzip.decompress((vendored / "pyodide" / "pyodide-lock.json.gz").read_bytes()) == text
+
+
+def test_py_compile_script_compiles_keeps_broken_source_and_rewrites_record(tmp_path):
+    """runtime/py_compile.mjs under Node, on a tiny wheel (twice in one job: same bytes)."""
+    src = tmp_path / "pkg-1.0-py3-none-any.whl"
+    files = {
+        "pkg/__init__.py": b"from .mod import f\n",
+        "pkg/mod.py": b"# -*- coding: latin-1 -*-\ndef f():\n    return '\xe9'\n",
+        "pkg/broken.py": b"def (:\n",
+        "pkg/data.txt": b"not python\n",
+    }
+    record = "".join(f"{name},sha256=x,{len(data)}\n" for name, data in files.items())
+    with zipfile.ZipFile(src, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+        archive.writestr("pkg-1.0.dist-info/RECORD", record + "pkg-1.0.dist-info/RECORD,,\n")
+    prefix = "/lib/python3.12/site-packages/"
+    jobs = [
+        {"src": str(src), "dst": str(tmp_path / f"out{i}.whl"), "prefix": prefix} for i in (1, 2)
+    ]
+    report = vendor.run_py_compile(ROOT, ROOT / "node_modules", jobs, log=lambda msg: None)
+
+    assert report["python"] == "3.12.7" and bytes.fromhex(report["magic"]) == PY312_MAGIC
+    assert report["archives"][0]["compiled"] == 2
+    assert [k.split(":")[0] for k in report["archives"][0]["kept_source"]] == ["pkg/broken.py"]
+    out = tmp_path / "out1.whl"
+    assert out.read_bytes() == (tmp_path / "out2.whl").read_bytes()
+    assert vendor.check_compiled(out, PY312_MAGIC) == 2
+    with zipfile.ZipFile(out) as archive:
+        assert archive.namelist() == [
+            "pkg/__init__.pyc",
+            "pkg/mod.pyc",
+            "pkg/broken.py",
+            "pkg/data.txt",
+            "pkg-1.0.dist-info/RECORD",
+        ]
+        assert archive.read("pkg/data.txt") == files["pkg/data.txt"]
+        pyc = archive.read("pkg/mod.pyc")
+        assert prefix.encode() + b"pkg/mod.py" in pyc  # co_filename: where it lives in the browser
+        record_out = archive.read("pkg-1.0.dist-info/RECORD").decode()
+    assert "pkg/mod.pyc,sha256=" in record_out and "pkg/mod.py," not in record_out
+    assert "pkg/broken.py,sha256=x" in record_out
+
+
+def test_py_compile_failure_stops_vendoring(tmp_path):
+    jobs = [{"src": str(tmp_path / "missing.zip"), "dst": str(tmp_path / "o.zip"), "prefix": "/"}]
+    with pytest.raises(vendor.VendorError, match=r"py_compile\.mjs failed.*rerun"):
+        vendor.run_py_compile(ROOT, ROOT / "node_modules", jobs, log=lambda msg: None)
+
+
+def test_check_compiled_refuses_wrong_magic_and_leftover_source(tmp_path):
+    bad = tmp_path / "bad.zip"
+    with zipfile.ZipFile(bad, "w") as archive:
+        archive.writestr("a.pyc", b"\x00\x00\r\n" + UNCHECKED_HASH_FLAGS + b"\0" * 8)
+    with pytest.raises(vendor.VendorError, match="not an unchecked-hash pyc"):
+        vendor.check_compiled(bad, PY312_MAGIC)
+    with zipfile.ZipFile(bad, "w") as archive:
+        archive.writestr("a.pyc", PY312_MAGIC + UNCHECKED_HASH_FLAGS + b"\0" * 8)
+        archive.writestr("a.py", b"")
+    with pytest.raises(vendor.VendorError, match="kept beside"):
+        vendor.check_compiled(bad, PY312_MAGIC)
 
 
 def test_pyscript_chunks_are_all_present(vendored):
@@ -104,10 +256,11 @@ def test_shim_reexports_loader_and_adds_jsnull(vendored):
     assert "jsnull = None" in shim
 
 
-def test_corrupted_wheel_copy_is_refused(vendored, lock, tmp_path):
+def test_corrupted_wheel_copy_is_refused(vendored, vendored_lock, tmp_path):
     manifest = vendor.load_manifest()
     for wheel in manifest["wheels"]:
         shutil.copy(vendored / "pyodide" / wheel["file_name"], tmp_path)
+    lock = vendored_lock  # the vendored wheels are the precompiled ones
     vendor.verify_wheels(tmp_path, manifest, lock)  # intact copies pass
 
     numpy = tmp_path / next(w["file_name"] for w in manifest["wheels"] if w["name"] == "numpy")
@@ -127,7 +280,12 @@ def make_project(tmp_path: Path, corrupt: str | None, monkeypatch) -> Path:
     project = tmp_path / "project"
     (project / "runtime").mkdir(parents=True)
     (project / "site").mkdir()
-    for rel in ("package.json", "package-lock.json", "runtime/pyodide-shim.mjs"):
+    for rel in (
+        "package.json",
+        "package-lock.json",
+        "runtime/pyodide-shim.mjs",
+        vendor.PY_COMPILE_SCRIPT,
+    ):
         shutil.copy(ROOT / rel, project / rel)
     (project / "node_modules").symlink_to(ROOT / "node_modules")
 
@@ -136,7 +294,7 @@ def make_project(tmp_path: Path, corrupt: str | None, monkeypatch) -> Path:
     source.parent.mkdir()
     with zipfile.ZipFile(source, "w") as archive:
         for wheel in manifest["wheels"]:
-            data = (VENDOR / "pyodide" / wheel["file_name"]).read_bytes()
+            data = original_wheel(wheel)
             if wheel["name"] == corrupt:
                 data = data[:-100]  # truncated download
             archive.writestr(manifest["source"]["prefix"] + wheel["file_name"], data)
