@@ -16,17 +16,18 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
 import math
 import multiprocessing as mp
 import os
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from build_model.atomic import write_bytes_atomic
 from build_model.data import CACHE_ROOT
 
 # --- Defaults -------------------------------------------------------------------------------
@@ -244,13 +245,7 @@ def render_dataset_cached(
         except (OSError, ValueError):
             pass  # corrupt cache entry: re-render below
     arrays = render_dataset(images, seed, cfg)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.save(fh, arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    buffer = io.BytesIO()
+    np.save(buffer, arrays)
+    write_bytes_atomic(path, buffer.getvalue())
     return arrays
