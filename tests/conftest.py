@@ -16,6 +16,7 @@ Browser tests are marked `@pytest.mark.browser`.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import re
@@ -121,12 +122,18 @@ class PageGuard:
 
 
 @pytest.fixture(scope="session")
-def site_server():
-    """serve.py's server on a free loopback port, in a thread (vendoring first if needed)."""
+def vendored() -> Path:
+    """site/vendor/, vendored first if missing or stale; a vendoring error fails the test."""
     try:
         vendor.ensure_vendored(quiet=True)
     except vendor.VendorError as exc:
         pytest.fail(f"vendoring failed: {exc}", pytrace=False)
+    return SITE / "vendor"
+
+
+@pytest.fixture(scope="session")
+def site_server(vendored):
+    """serve.py's server on a free loopback port, in a thread."""
     server = serve.make_server(SITE, "127.0.0.1", 0, quiet=True)
     serve.start_in_thread(server)
     yield server
@@ -179,17 +186,30 @@ def screenshot_path(nodeid: str) -> Path:
     return path
 
 
+@contextlib.contextmanager
+def guarded_page(browser, name: str, guard: PageGuard | None = None, **context_options):
+    """A fresh context and page with a PageGuard attached; on exit: screenshot, close, check.
+
+    Yields (context, page, guard). `context_options` go to browser.new_context.
+    """
+    guard = guard or PageGuard()
+    context = browser.new_context(**{"viewport": {"width": 900, "height": 700}, **context_options})
+    page = context.new_page()
+    page.set_default_timeout(PAGE_READY_TIMEOUT_MS)
+    guard.attach(context, page)
+    try:
+        yield context, page, guard
+        try:
+            page.screenshot(path=screenshot_path(name))
+        except Exception as exc:  # a screenshot failure must not hide the guard's verdict
+            print(f"screenshot failed: {exc}")
+    finally:
+        context.close()
+    guard.check()
+
+
 @pytest.fixture
 def page(browser, page_guard, request):
     """A fresh page in a fresh context; teardown screenshots it and runs the guard."""
-    context = browser.new_context(viewport={"width": 900, "height": 700})
-    page = context.new_page()
-    page.set_default_timeout(PAGE_READY_TIMEOUT_MS)
-    page_guard.attach(context, page)
-    yield page
-    try:
-        page.screenshot(path=screenshot_path(request.node.nodeid))
-    except Exception as exc:  # a screenshot failure must not hide the guard's verdict
-        print(f"screenshot failed: {exc}")
-    context.close()
-    page_guard.check()
+    with guarded_page(browser, request.node.nodeid, page_guard) as (_, page, _):
+        yield page

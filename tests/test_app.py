@@ -7,7 +7,7 @@ import json
 import numpy as np
 import onnxruntime
 import pytest
-from conftest import ARTIFACTS, PAGE_READY_TIMEOUT_MS, SITE, PageGuard
+from conftest import ARTIFACTS, SITE, guarded_page
 
 import preprocess
 from digit_strokes import digit_paths, place
@@ -64,16 +64,10 @@ def probabilities(page) -> dict[str, float]:
 @pytest.fixture(scope="module")
 def app(browser, site_url):
     """One loaded app page shared by the drawing tests (cleared between drawings)."""
-    guard = PageGuard()
-    context = browser.new_context(viewport={"width": 900, "height": 800})
-    page = context.new_page()
-    page.set_default_timeout(PAGE_READY_TIMEOUT_MS)
-    guard.attach(context, page)
-    page.goto(site_url)
-    wait_ready(page)
-    yield page
-    context.close()
-    guard.check()
+    with guarded_page(browser, "app", viewport={"width": 900, "height": 800}) as (_, page, _):
+        page.goto(site_url)
+        wait_ready(page)
+        yield page
 
 
 @pytest.mark.parametrize("digit", range(10))
@@ -212,13 +206,12 @@ def test_browser_and_cpython_preprocessing_agree(app):
 
 def test_touch_draws_without_scrolling(browser, site_url):
     """A finger on a phone-sized screen draws; the page does not scroll or zoom."""
-    guard = PageGuard()
-    context = browser.new_context(
-        viewport={"width": 360, "height": 560}, has_touch=True, is_mobile=True
-    )
-    page = context.new_page()
-    page.set_default_timeout(PAGE_READY_TIMEOUT_MS)
-    guard.attach(context, page)
+    phone = {"viewport": {"width": 360, "height": 560}, "has_touch": True, "is_mobile": True}
+    with guarded_page(browser, "touch", **phone) as (context, page, _):
+        draw_by_touch(context, page, site_url)
+
+
+def draw_by_touch(context, page, site_url: str) -> None:
     page.goto(site_url)
     wait_ready(page)
     assert page.evaluate("document.documentElement.scrollHeight > innerHeight")  # could scroll
@@ -235,8 +228,6 @@ def test_touch_draws_without_scrolling(browser, site_url):
     predicted, _ = settled_prediction(page)
     assert predicted == "7"
     assert page.evaluate("scrollY") == 0 and page.evaluate("visualViewport.scale") == 1
-    context.close()
-    guard.check()
 
 
 def touch(cdp, kind: str, point: tuple[float, float]) -> None:

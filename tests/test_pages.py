@@ -21,10 +21,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import PAGE_READY_TIMEOUT_MS, ROOT, SITE, PageGuard, screenshot_path
+from conftest import PAGE_READY_TIMEOUT_MS, ROOT, SITE, guarded_page
 
 import assemble
-import vendor
 from digit_strokes import digit_paths, place
 
 WORKFLOW = ROOT / ".github" / "workflows" / "pages.yml"
@@ -92,14 +91,6 @@ def test_workflow_deploy_job(workflow):
 
 
 # --- assemble.py --------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def vendored():
-    try:
-        vendor.ensure_vendored(quiet=True)
-    except vendor.VendorError as exc:
-        pytest.fail(f"vendoring failed: {exc}", pytrace=False)
 
 
 def assemble_into(folder: Path) -> dict:
@@ -298,17 +289,8 @@ def pages(vendored, tmp_path):
 @pytest.fixture
 def app_page(browser, request):
     """A fresh context + page with the PageGuard attached (checked and screenshotted at the end)."""
-    guard = PageGuard()
-    context = browser.new_context(viewport={"width": 900, "height": 800})
-    page = context.new_page()
-    page.set_default_timeout(PAGE_READY_TIMEOUT_MS)
-    guard.attach(context, page)
-    yield context, page, guard
-    try:
-        page.screenshot(path=screenshot_path(request.node.nodeid))
-    finally:
-        context.close()
-    guard.check()
+    with guarded_page(browser, request.node.nodeid, viewport={"width": 900, "height": 800}) as cpg:
+        yield cpg
 
 
 def wait_started(page) -> None:

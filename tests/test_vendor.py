@@ -23,12 +23,6 @@ ROOT = Path(__file__).resolve().parent.parent
 VENDOR = ROOT / "site" / "vendor"
 
 
-@pytest.fixture(scope="module")
-def vendored() -> Path:
-    vendor.ensure_vendored(quiet=True)
-    return VENDOR
-
-
 # .pyc magic number of Python 3.12 (Pyodide 0.27.7's 3.12.7); the host's 3.11 has another one.
 PY312_MAGIC = (3531).to_bytes(2, "little") + b"\r\n"
 UNCHECKED_HASH_FLAGS = b"\x01\0\0\0"
