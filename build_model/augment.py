@@ -73,14 +73,23 @@ TEST_CONFIG = RenderConfig(rotation_deg=0.0, shear=0.0, aspect=0.0)
 
 
 def _import_preprocess():
-    """Import the shared site/preprocess.py (adding site/ to sys.path when not installed)."""
-    try:
-        import preprocess
-    except ImportError:
-        if str(SITE_DIR) not in sys.path:
-            sys.path.insert(0, str(SITE_DIR))
-        import preprocess
+    """Import the site/preprocess.py next to this package, whatever else is installed.
+
+    site/ goes first on sys.path: an editable install of another checkout must never supply a
+    different preprocessing than the one this build ships with its model.
+    """
+    if sys.path[:1] != [str(SITE_DIR)]:
+        sys.path.insert(0, str(SITE_DIR))
+    import preprocess
+
+    if Path(preprocess.__file__).resolve() != SITE_DIR / "preprocess.py":
+        raise ImportError(f"preprocess imported from {preprocess.__file__}, not {SITE_DIR}")
     return preprocess
+
+
+def preprocess_sha256() -> str:
+    """sha256 of the site/preprocess.py the canvases go through (recorded in model.json)."""
+    return hashlib.sha256(Path(_import_preprocess().__file__).read_bytes()).hexdigest()
 
 
 def _affine(img: Image.Image, rng: np.random.Generator, cfg: RenderConfig) -> Image.Image:

@@ -7,7 +7,6 @@ canvas-style test set, per class, with a confusion matrix and the training curve
 
 from __future__ import annotations
 
-import hashlib
 import io
 import platform
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from build_model.atomic import write_bytes_atomic, write_text_atomic  # noqa: E402
+from build_model.augment import preprocess_sha256  # noqa: E402
 from build_model.data import NPM_PACKAGE, SHA256  # noqa: E402
 from build_model.evaluate import Evaluation  # noqa: E402
 from build_model.export import ExportResult  # noqa: E402
@@ -55,13 +55,6 @@ class CardInputs:
     train_size: str
     settings: dict
     quick: bool = False
-
-
-def preprocess_sha256() -> str:
-    """sha256 of the site/preprocess.py the canvas sets went through."""
-    from build_model.augment import _import_preprocess
-
-    return hashlib.sha256(Path(_import_preprocess().__file__).read_bytes()).hexdigest()
 
 
 def versions() -> dict[str, str]:

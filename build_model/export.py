@@ -24,6 +24,7 @@ import tensorflow as tf
 import tf2onnx
 
 from build_model.atomic import write_bytes_atomic, write_text_atomic
+from build_model.augment import preprocess_sha256
 
 # --- Defaults -------------------------------------------------------------------------------
 OPSET = 17
@@ -115,6 +116,8 @@ def contract(onnx_bytes: bytes, params: int) -> dict:
         "bytes": len(onnx_bytes),
         "params": int(params),
         "opset": OPSET,
+        # The model only understands inputs made by this exact preprocessing (tests check it).
+        "preprocess_sha256": preprocess_sha256(),
     }
 
 
