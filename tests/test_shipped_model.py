@@ -80,3 +80,11 @@ def test_mnist_test_accuracy(spec: dict, session: ort.InferenceSession) -> None:
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-4)
     accuracy = float((probs.argmax(axis=1) == labels).mean())
     assert accuracy >= MIN_MNIST_ACCURACY, f"MNIST test accuracy {accuracy:.2%}"
+
+
+def test_model_was_trained_through_the_shipped_preprocessing(spec: dict) -> None:
+    """One source of truth: the model saw canvases made by this very site/preprocess.py."""
+    shipped = hashlib.sha256((MODEL_DIR.parent / "preprocess.py").read_bytes()).hexdigest()
+    assert spec["preprocess_sha256"] == shipped, (
+        "site/preprocess.py changed since the model was trained: run `python -m build_model`"
+    )
