@@ -376,15 +376,20 @@ def test_pages_build_runs_from_a_subpath_without_isolation_headers(pages, app_pa
     assert manifest["short_name"] == "MNIST-Draw"
 
 
-@pytest.mark.browser
-def test_works_offline_after_one_visit(pages, app_page):
-    context, page, guard = app_page
+def visit_until_cached(page, pages) -> str:
+    """Open the app, wait until the service worker controls it; return the expected cache name."""
     page.goto(pages.url)
     wait_started(page)
     wait_controlled(page)
-    version = assemble.read_precache(pages.dist / "precache.js")["version"]
-    assert app_caches(page) == [CACHE_PREFIX + version]
-    assert cache_is_complete(page, CACHE_PREFIX + version)
+    return CACHE_PREFIX + assemble.read_precache(pages.dist / "precache.js")["version"]
+
+
+@pytest.mark.browser
+def test_works_offline_after_one_visit(pages, app_page):
+    context, page, guard = app_page
+    cache = visit_until_cached(page, pages)
+    assert app_caches(page) == [cache]
+    assert cache_is_complete(page, cache)
 
     served_before = len(pages.paths)
     context.set_offline(True)
@@ -403,10 +408,7 @@ def test_works_offline_after_one_visit(pages, app_page):
 @pytest.mark.browser
 def test_a_new_version_replaces_the_old_one_whole(pages, app_page):
     context, page, guard = app_page
-    page.goto(pages.url)
-    wait_started(page)
-    wait_controlled(page)
-    old = CACHE_PREFIX + assemble.read_precache(pages.dist / "precache.js")["version"]
+    old = visit_until_cached(page, pages)
     assert app_caches(page) == [old]
 
     # Deploy a change: one app file differs, so the precache version changes.
