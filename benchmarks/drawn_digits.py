@@ -31,6 +31,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "site")]
 
+from build_model.evaluate import onnx_session, predict_onnx  # noqa: E402
 from tests.digit_strokes import STYLES, digit_paths, place, render_rgba  # noqa: E402
 
 # ---- Grid (defaults) ----------------------------------------------------------------------------
@@ -116,36 +117,6 @@ def grid(styles=STYLES, digits=range(10)) -> list[dict]:
     return [dict(zip(keys, c, strict=True)) for c in combos]
 
 
-class Model:
-    """onnxruntime session fed by its first input's name; shape and layout read from the model."""
-
-    def __init__(self, path: Path):
-        import onnxruntime as ort
-
-        self.path = path
-        self.session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-        inp = self.session.get_inputs()[0]
-        self.input_name, self.shape = inp.name, list(inp.shape)
-        self.batched = not isinstance(self.shape[0], int) or self.shape[0] != 1
-        contract = path.with_name("model.json")
-        self.contract = json.loads(contract.read_text()) if contract.exists() else None
-
-    def predict(self, images: np.ndarray) -> np.ndarray:
-        """(N, 28, 28) float32 -> (N, 10) probabilities."""
-        tail = [d if isinstance(d, int) else -1 for d in self.shape[1:]]
-        if tail.count(-1):  # symbolic non-batch dims: assume NHWC, as preprocess returns
-            tail = [28, 28, 1]
-        chunks = [images] if self.batched else [im[None] for im in images]
-        outs = [
-            self.session.run(None, {self.input_name: c.reshape([len(c), *tail])})[0] for c in chunks
-        ]
-        out = np.concatenate(outs).reshape(len(images), -1).astype(np.float64)
-        if not (np.all(out >= 0) and np.allclose(out.sum(axis=1), 1, atol=1e-3)):  # logits
-            out = np.exp(out - out.max(axis=1, keepdims=True))
-            out /= out.sum(axis=1, keepdims=True)
-        return out
-
-
 def _shown(path: Path) -> str:
     """`path` relative to the repo when inside it."""
     try:
@@ -154,14 +125,15 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-def evaluate(model: Model, cases: list[dict], baseline: bool, jobs: int) -> dict:
+def evaluate(model: Path, cases: list[dict], baseline: bool, jobs: int) -> dict:
     """Run every case; return the JSON-able report."""
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         images = list(pool.map(_prepare, [(c, baseline) for c in cases], chunksize=16))
     ok_idx = [i for i, im in enumerate(images) if im is not None]
     probs = np.zeros((len(cases), 10))
     if ok_idx:
-        probs[ok_idx] = model.predict(np.stack([images[i] for i in ok_idx]))
+        batch = np.stack([images[i] for i in ok_idx]).reshape(-1, 28, 28, 1)
+        probs[ok_idx] = predict_onnx(onnx_session(model), batch)
 
     groups: dict[str, collections.defaultdict] = {
         k: collections.defaultdict(lambda: [0, 0])
@@ -190,7 +162,7 @@ def evaluate(model: Model, cases: list[dict], baseline: bool, jobs: int) -> dict
 
     n_right = len(cases) - len(failures)
     return {
-        "model": _shown(model.path),
+        "model": _shown(model),
         "preprocess": "baseline (crop, pad square, 15 px margin, resize)"
         if baseline
         else "preprocess.preprocess_canvas",
@@ -214,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if not args.model.exists():
         ap.error(f"model not found: {args.model} (build it first, see build_model/)")
-    report = evaluate(Model(args.model), grid(args.styles, args.digits), args.baseline, args.jobs)
+    report = evaluate(args.model, grid(args.styles, args.digits), args.baseline, args.jobs)
     text = json.dumps(report, indent=1)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
