@@ -5,6 +5,9 @@
   files, `site_server.sent` lists bodies sent) and yields it / its base URL.
 - `browser` (session): Chromium at /usr/bin/chromium (or $CHROMIUM) through Playwright's sync API;
   a missing browser is a test failure with instructions, never a skip.
+- `vendored` (session): site/vendor/, vendored first if needed.
+- `guarded_page(browser, name, **context_options)`: the context manager behind `page`, for tests
+  that need their own context (module-scoped pages, phones, touch).
 - `page` + `page_guard`: a fresh context and page whose requests, console messages and page
   errors are recorded. In teardown the test fails on any request to a non-loopback address, any
   console error, any uncaught page error and any HTTP status >= 400, except for what the test
