@@ -9,24 +9,49 @@ Times come from the page's own clock (performance.now(), 0 = navigation start):
   pointer listeners exist by then), caught by a setter the init script puts on `window`;
 - ready: the first `data-state="ready"`, caught by a MutationObserver.
 
-Bytes: `per_resource` / `total` are the page's own requests up to ready (CDP
-Network.loadingFinished encodedDataLength: compressed bytes on the wire, headers included; 0 for
-disk-cache and service-worker hits), per URL path. `server_bodies` counts every response body
-serve.py sent during the visit, including a service worker's precache downloads, which happen
-after ready and outside the page: the visit waits (up to 60 s) for a registered worker to
-become active.
+- longest task: the longest main-thread task (Long Tasks API, an observer the init script
+  starts before any page script) that started before ready.
+
+Bytes, two views:
+
+- `server`: what serve.py sent (its `sent` list) from navigation until ready, per URL path,
+  with what GitHub Pages would send (gzip -6 per file, see transfer.py). It includes requests
+  made inside Web Workers, which page-level CDP does not see. `server_bodies` counts every body
+  sent during the visit, including a service worker's precache downloads after ready: for the
+  app, the visit waits (up to 60 s) for a registered service worker to become active.
+- `bytes` (CDP, the page target only): Network.loadingFinished encodedDataLength per URL path
+  (compressed bytes on the wire, headers included; 0 for disk-cache and service-worker hits).
+
+The same function loads the reference pages (pages.py), without the service-worker wait.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
+import sys
 import tempfile
 import urllib.parse
 
-import serve  # noqa: I001 - tests.conftest puts the repository root on sys.path
-import vendor
-from benchmarks import ROOT
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS
+from benchmarks import ROOT, transfer
+
+
+def _conftest():
+    """tests/conftest.py loaded by path: a `tests` package installed by another distribution
+    (tf2onnx ships one) would shadow `import tests.conftest`, our tests/ having no __init__.py."""
+    name = "mnist_draw_tests_conftest"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, ROOT / "tests" / "conftest.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)  # also puts the repository root on sys.path
+    return sys.modules[name]
+
+
+CHROMIUM, CHROMIUM_ARGS = _conftest().CHROMIUM, _conftest().CHROMIUM_ARGS
+
+import serve  # noqa: E402 - on sys.path once conftest ran
+import vendor  # noqa: E402
 
 VIEWPORT = {"width": 900, "height": 700}
 READY_TIMEOUT_MS = 90_000
@@ -52,6 +77,15 @@ INIT_SCRIPT = r"""
       bench.error = document.getElementById("status").textContent;
     }
   }).observe(document, { subtree: true, attributes: true, attributeFilter: ["data-state"] });
+  // Main-thread tasks over 50 ms (the Long Tasks API; workers' tasks are not reported).
+  bench.longtasks = [];
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) bench.longtasks.push([e.startTime, e.duration]);
+    }).observe({ type: "longtask", buffered: true });
+  } catch (error) {
+    bench.longtasks = null; // not supported: reported as not measured
+  }
   addEventListener("py:progress", (e) => mark(`py:progress ${e.detail}`));
   for (const kind of ["py:ready", "py:done", "py:all-done"]) {
     addEventListener(kind, () => mark(kind));
@@ -134,8 +168,22 @@ SERVICE_WORKER_JS = """async () => {
 }"""
 
 
-def load_once(playwright, profile: str, server) -> dict:
-    """Launch Chromium on `profile`, load the site until ready; times, bytes and waterfall."""
+def locate(server, url_path: str):
+    """The file serve.py serves for a URL path (an override or a file in site/), or None."""
+    return server.overrides.get(url_path) or serve.resolve(server.root, url_path)
+
+
+def longest_task(longtasks: list | None, until: float) -> float | None:
+    """Duration of the longest task that started before `until` (0 if none; None if unknown)."""
+    if longtasks is None:
+        return None
+    return max((duration for start, duration in longtasks if start < until), default=0.0)
+
+
+def load_once(
+    playwright, profile: str, server, path: str = "/", service_worker: bool = True
+) -> dict:
+    """Launch Chromium on `profile`, load `path` until ready; times, bytes and waterfall."""
     context = playwright.chromium.launch_persistent_context(
         profile, viewport=VIEWPORT, **launch_options()
     )
@@ -144,38 +192,54 @@ def load_once(playwright, profile: str, server) -> dict:
         page = context.pages[0] if context.pages else context.new_page()
         network = NetworkLog(context.new_cdp_session(page))
         sent_before = len(server.sent)
-        page.goto(server.url, wait_until="commit")
+        page.goto(server.url + path.lstrip("/"), wait_until="commit")
         page.wait_for_function(
             "window.__bench && (window.__bench.ready !== null || window.__bench.error !== null)",
             timeout=READY_TIMEOUT_MS,
         )
+        sent_at_ready = len(server.sent)
         bench = page.evaluate("window.__bench")
         if bench["error"] is not None:
             raise RuntimeError(f"the page reported an error: {bench['error']}")
         page.wait_for_load_state("networkidle")
         page_bytes = network.per_path()  # up to ready (+ idle), before any worker precaching
         waterfall = page.evaluate(WATERFALL_JS)
-        service_worker = page.evaluate(SERVICE_WORKER_JS)
+        longtasks = page.evaluate("window.__bench.longtasks")  # delivered by now
+        worker = page.evaluate(SERVICE_WORKER_JS) if service_worker else "not awaited"
         page.wait_for_load_state("networkidle")
+        until_ready = transfer.sent_since(server, sent_before)[: sent_at_ready - sent_before]
         return {
             "interactive_ms": bench["interactive"],
             "ready_ms": bench["ready"],
+            "longest_task_ms": longest_task(longtasks, bench["ready"]),
+            "long_tasks": [t for t in longtasks or [] if t[0] < bench["ready"]],
             "events": bench["events"],
             "bytes": page_bytes,
-            "server_bodies": sum(size for _, size in server.sent[sent_before:]),
-            "service_worker": service_worker,
+            "server": transfer.visit_bytes(until_ready, lambda p: locate(server, p)),
+            "server_bodies": sum(size for _, size in transfer.sent_since(server, sent_before)),
+            "service_worker": worker,
             "waterfall": waterfall,
         }
     finally:
         context.close()
 
 
-def cold_and_warm(playwright, server, repeats: int) -> list[tuple[dict, dict]]:
-    """`repeats` pairs of (cold visit, warm visit), each pair on its own fresh profile."""
-    runs = []
+def cold_and_warm(
+    playwright, server, repeats: int, pages: dict[str, str] | None = None
+) -> dict[str, list[tuple[dict, dict]]]:
+    """{page name: `repeats` (cold visit, warm visit) pairs}, each pair on a fresh profile.
+
+    Pages are interleaved (app, ort, pyscript, app, ...) so that a noisy stretch of the machine
+    hits all of them alike. Only the app (path "/") waits for its service worker.
+    """
+    pages = pages or {"app": "/"}
+    runs: dict[str, list[tuple[dict, dict]]] = {name: [] for name in pages}
     for _ in range(repeats):
-        with tempfile.TemporaryDirectory(prefix="mnist-draw-bench-") as profile:
-            cold = load_once(playwright, profile, server)
-            warm = load_once(playwright, profile, server)
-        runs.append((cold, warm))
+        for name, path in pages.items():
+            with tempfile.TemporaryDirectory(prefix="mnist-draw-bench-") as profile:
+                pair = tuple(
+                    load_once(playwright, profile, server, path, service_worker=path == "/")
+                    for _ in range(2)
+                )
+            runs[name].append(pair)
     return runs
