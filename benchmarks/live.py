@@ -18,7 +18,9 @@ its own, and its latency runs from the oldest of them. Nothing depends on where 
 the result may arrive from a worker; only the DOM change of the bars counts.
 
 `throttled`: the same measurement under CDP Emulation.setCPUThrottlingRate (rate 4), a
-"slower machine" figure. Chromium applies it to the page's renderer main thread.
+"slower machine" figure. Chromium throttles the page's main thread only: sent to a dedicated
+worker's target it answers "Operation is only supported for pages, not workers". With Python
+and the model in a worker, the figure slows drawing and painting, not the computation.
 """
 
 from __future__ import annotations
