@@ -104,6 +104,9 @@ def served_site(overrides: dict | None = None):
     """serve.py's server on a free loopback port in a thread; yields it (`.url`, `.sent`)."""
     vendor.ensure_vendored(quiet=True)
     server = serve.make_server(ROOT / "site", "127.0.0.1", 0, quiet=True, overrides=overrides)
+    # Per-visit byte accounting slices this list by position (transfer.sent_since): keep every
+    # entry of this short-lived server even if serve.py bounds its own log for long sessions.
+    server.sent = []
     serve.start_in_thread(server)
     try:
         yield server
