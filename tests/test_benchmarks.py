@@ -140,7 +140,9 @@ def test_reference_config_keeps_only_the_runtime(tmp_path):
     overrides = pages.reference_overrides(tmp_path)
     config = tomllib.loads(overrides["/ref-pyscript.toml"].read_text())
     site = tomllib.loads((pages.ROOT / "site" / "pyscript.toml").read_text())
-    assert config == {k: site[k] for k in pages.RUNTIME_KEYS if k in site}
+    assert config == {"interpreter": pages.SHIM} | {
+        k: site[k] for k in pages.RUNTIME_KEYS if k in site
+    }
     assert all(path.is_file() for path in overrides.values())
     assert set(pages.PAGES.values()) - {"/"} <= set(overrides)
 
