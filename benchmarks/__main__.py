@@ -85,8 +85,16 @@ def ratios(app: list[float], reference: list[float]) -> dict:
     return {"of_medians": round(of_medians, 3), "per_run": summarize(per_run, digits=3)}
 
 
-def startup_summary(runs: dict[str, list[tuple[dict, dict]]]) -> dict:
-    """Start-up figures of the app (top-level keys) and the reference pages, and their ratios."""
+def startup_summary(
+    runs: dict[str, list[tuple[dict, dict]]], failures: dict[str, str] | None = None
+) -> dict:
+    """Start-up figures of the app (top-level keys) and the reference pages, and their ratios.
+
+    A reference page that failed (`failures`: name -> error) is reported with its error; runs
+    it completed before failing are left out, so ratios stay pairwise.
+    """
+    failures = failures or {}
+    runs = {name: pairs for name, pairs in runs.items() if name not in failures}
     cold = {name: [c for c, _ in pairs] for name, pairs in runs.items()}
     warm = {name: [w for _, w in pairs] for name, pairs in runs.items()}
     ready = lambda visits: [v["ready_ms"] for v in visits]  # noqa: E731
@@ -118,6 +126,8 @@ def startup_summary(runs: dict[str, list[tuple[dict, dict]]]) -> dict:
             document["ratios"][f"ready_{kind}_vs_{name}"] = ratios(
                 ready(visits["app"]), ready(visits[name])
             )
+    for name, error in failures.items():
+        document["reference"][name] = {"error": error}
     document["runs_ready_ms"] = {
         name: {"cold": ready(cold[name]), "warm": ready(warm[name])} for name in runs
     }
@@ -165,7 +175,8 @@ def run(reps: dict) -> tuple[dict, dict]:
         browser.served_site(overrides=pages.reference_overrides(workdir)) as server,
     ):
         with sync_playwright() as pw:
-            runs = browser.cold_and_warm(pw, server, reps["starts"], pages.PAGES)
+            failures: dict[str, str] = {}
+            runs = browser.cold_and_warm(pw, server, reps["starts"], pages.PAGES, failures)
         options = browser.launch_options()
         while_loading = asyncio.run(
             loading.run(server.url, options, browser.VIEWPORT, reps["loading_draws"], MOVE_HZ)
@@ -183,7 +194,7 @@ def run(reps: dict) -> tuple[dict, dict]:
         )
     cold, warm = [c for c, _ in runs["app"]], [w for _, w in runs["app"]]
     document = {
-        **startup_summary(runs),
+        **startup_summary(runs, failures),
         "drawing_while_loading": loading_summary(while_loading),
         **live_summary(drawings),
         "live_throttled": {"cpu_throttling_rate": CPU_THROTTLING, **live_summary(throttled)},

@@ -33,6 +33,8 @@ import sys
 import tempfile
 import urllib.parse
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
 from benchmarks import ROOT, transfer
 
 
@@ -183,6 +185,32 @@ def longest_task(longtasks: list | None, until: float) -> float | None:
     return max((duration for start, duration in longtasks if start < until), default=0.0)
 
 
+READY_JS = "window.__bench && (window.__bench.ready !== null || window.__bench.error !== null)"
+AFTER_ERROR_MS = 5_000
+
+
+def wait_until_ready(page, page_errors: list[str]) -> None:
+    """Wait for ready (or the page's error state); give up 5 s after an uncaught page error.
+
+    Some start-up failures (e.g. inside PyScript's loader) never reach the page's own error
+    handling: without this, they would cost the whole READY_TIMEOUT_MS and say nothing.
+    """
+    waited, step = 0, 500
+    first_error_at = None
+    while True:
+        try:
+            page.wait_for_function(READY_JS, timeout=step)
+            return
+        except PlaywrightTimeout:
+            waited += step
+        if page_errors and first_error_at is None:
+            first_error_at = waited
+        if first_error_at is not None and waited - first_error_at >= AFTER_ERROR_MS:
+            raise RuntimeError(f"{page.url} failed to start: {page_errors[0]}")
+        if waited >= READY_TIMEOUT_MS:
+            raise RuntimeError(f"{page.url} not ready after {READY_TIMEOUT_MS} ms")
+
+
 def load_once(
     playwright, profile: str, server, path: str = "/", service_worker: bool = True
 ) -> dict:
@@ -195,11 +223,10 @@ def load_once(
         page = context.pages[0] if context.pages else context.new_page()
         network = NetworkLog(context.new_cdp_session(page))
         sent_before = len(server.sent)
+        page_errors: list[str] = []
+        page.on("pageerror", lambda error: page_errors.append(str(error)))
         page.goto(server.url + path.lstrip("/"), wait_until="commit")
-        page.wait_for_function(
-            "window.__bench && (window.__bench.ready !== null || window.__bench.error !== null)",
-            timeout=READY_TIMEOUT_MS,
-        )
+        wait_until_ready(page, page_errors)
         sent_at_ready = len(server.sent)
         bench = page.evaluate("window.__bench")
         if bench["error"] is not None:
@@ -228,21 +255,35 @@ def load_once(
 
 
 def cold_and_warm(
-    playwright, server, repeats: int, pages: dict[str, str] | None = None
+    playwright,
+    server,
+    repeats: int,
+    pages: dict[str, str] | None = None,
+    failures: dict[str, str] | None = None,
 ) -> dict[str, list[tuple[dict, dict]]]:
     """{page name: `repeats` (cold visit, warm visit) pairs}, each pair on a fresh profile.
 
     Pages are interleaved (app, ort, pyscript, app, ...) so that a noisy stretch of the machine
     hits all of them alike. Only the app (path "/") waits for its service worker.
+    A reference page that fails to start is dropped from the later repetitions and its error
+    kept in `failures` (the app's own failure is raised: nothing else could be measured).
     """
-    pages = pages or {"app": "/"}
+    pages = dict(pages or {"app": "/"})
+    failures = {} if failures is None else failures
     runs: dict[str, list[tuple[dict, dict]]] = {name: [] for name in pages}
     for _ in range(repeats):
-        for name, path in pages.items():
+        for name, path in list(pages.items()):
             with tempfile.TemporaryDirectory(prefix="mnist-draw-bench-") as profile:
-                pair = tuple(
-                    load_once(playwright, profile, server, path, service_worker=path == "/")
-                    for _ in range(2)
-                )
+                try:
+                    pair = tuple(
+                        load_once(playwright, profile, server, path, service_worker=path == "/")
+                        for _ in range(2)
+                    )
+                except RuntimeError as error:
+                    if path == "/":
+                        raise
+                    failures[name] = str(error)
+                    del pages[name]
+                    continue
             runs[name].append(pair)
     return runs

@@ -40,7 +40,9 @@ def markdown(doc: dict) -> str:
         },
     }
     for name in ("ort", "pyscript", "app"):
-        if name in pages:
+        if name in pages and "error" in pages[name]:
+            rows.append(f"| {NAMES[name]} | failed: {pages[name]['error'][:80]} | | | |")
+        elif name in pages:
             p = pages[name]
             rows.append(
                 f"| {NAMES[name]} | {_spread(p['ready_cold_ms'])} | {_spread(p['ready_warm_ms'])}"

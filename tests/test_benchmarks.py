@@ -175,3 +175,26 @@ def test_live_pairs_each_update_with_its_latest_snapshot():
     out = analyse(probe)
     assert out["latency"] == [14.0, 31.0]  # oldest new move: 1.0, then 9.0
     assert out["to_frame"] == [15.0] and out["parts"]["model_ms"] == [2.0]
+
+
+def test_a_failed_reference_page_is_reported_not_fatal():
+    from benchmarks.__main__ import startup_summary
+    from benchmarks.table import markdown
+
+    runs = {
+        "app": [(_visit(3000), _visit(2000))],
+        "ort": [(_visit(1000), _visit(1000))],
+        "pyscript": [(_visit(2500), _visit(1500))],  # a run before it failed: left out
+    }
+    doc = startup_summary(runs, {"pyscript": "ref-pyscript.html failed to start: boom"})
+    assert doc["reference"]["pyscript"] == {"error": "ref-pyscript.html failed to start: boom"}
+    assert set(doc["ratios"]) == {"ready_cold_vs_ort", "ready_warm_vs_ort"}
+    doc.update(
+        drawing_while_loading={},
+        live_throttled={},
+        predict_ms={},
+        live_updates_hz={},
+        repetitions={"starts": 1},
+        machine={},
+    )
+    assert "failed: ref-pyscript.html failed to start: boom" in markdown(doc)
