@@ -137,6 +137,8 @@ class SiteHandler(BaseHTTPRequestHandler):
             path = self.server.overrides.get(url_path) or resolve(self.server.root, url_path)
         except UnicodeDecodeError:
             path = None
+        if path is not None and not path.is_file():  # an override naming no file: a 404
+            path = None
         if path is None:
             self.send_error(HTTPStatus.NOT_FOUND)
             return
@@ -220,7 +222,8 @@ class SiteServer(ThreadingHTTPServer):
     ):
         self.root = Path(root).resolve()
         self.quiet = quiet
-        # URL path -> file served instead of site/'s (tests use it for a stand-in model).
+        # URL path -> file served instead of site/'s (tests use it for a stand-in model, or
+        # name a missing file to make a download fail with a 404).
         self.overrides = {url: Path(p).resolve() for url, p in (overrides or {}).items()}
         self.sent: list[tuple[str, int]] = []  # (URL path, body bytes) of each full response
         super().__init__(address, SiteHandler)

@@ -1,18 +1,74 @@
 /**
- * Pyodide 0.27.7 shim for PyScript 0.7.x (copied next to pyodide.mjs by vendor.py).
+ * Pyodide 0.27.7 loader for PyScript 0.7.x workers (copied next to pyodide.mjs by vendor.py).
  *
- * PyScript's bundled Python does `from pyodide.ffi import jsnull`, which exists only from
- * Pyodide 0.28 on; on 0.27.7 every <script type="py"> would fail with an ImportError.
- * This module re-exports Pyodide's `loadPyodide` and `version` (PyScript needs both) and,
- * once Python is up, defines `pyodide.ffi.jsnull = None` when it is missing. PyScript only
- * uses it in `is_none`, and 0.27 already converts JS null to None, so None is faithful.
+ * 1. Compatibility: PyScript's bundled Python does `from pyodide.ffi import jsnull`, which exists
+ *    only from Pyodide 0.28 on. Once Python is up, this module defines `pyodide.ffi.jsnull =
+ *    None` when it is missing (PyScript only uses it in `is_none`; 0.27 maps JS null to None).
+ * 2. Parallel start: `?preload=<url>` on this module's URL names a module (relative to this
+ *    file) to import before Python loads, so its downloads run while Pyodide boots (the app
+ *    preloads its model and onnxruntime-web this way).
+ * 3. Faster packages: the wheels of `packages` (and what they depend on) download at once,
+ *    in parallel with Python's own start, and are unpacked with the browser's native inflate
+ *    (unzip.mjs) straight into site-packages, each checked against pyodide-lock.json's sha256.
+ *    Their extension modules load when Python imports them (synchronous compilation is
+ *    allowed in a worker). Pyodide's loadPackage would only start downloading once Python is
+ *    up, then unpack with Python's zipfile inside WebAssembly.
+ * 4. Progress: in a worker, posts {"mnist-draw": "progress", stage, bytes} messages to the page
+ *    while it loads (bytes received so far by this worker's fetches), so the page can show real
+ *    progress on a slow link. `globalThis.bootMarks` keeps [stage, epoch ms] for benchmarks.
  *
  * PyScript derives Pyodide's indexURL from this file's folder, so it must sit beside
- * pyodide.mjs. Point pyscript.toml's `interpreter` at this file.
+ * pyodide.mjs.
  */
 import { loadPyodide as loadPyodideOriginal, version } from "./pyodide.mjs";
+import { unzip } from "./unzip.mjs";
 
 export { version };
+
+const inWorker = typeof WorkerGlobalScope !== "undefined";
+const marks = (globalThis.bootMarks ??= []);
+let received = 0;
+
+/** Record a start-up stage and tell the page. */
+export function mark(stage) {
+  marks.push([stage, performance.timeOrigin + performance.now()]);
+  if (inWorker) postMessage({ "mnist-draw": "progress", stage, bytes: received });
+}
+
+// A failed download of any start-up file rejects this, naming the file.
+let failDownload;
+const downloadFailure = new Promise((_, reject) => (failDownload = reject));
+downloadFailure.catch(() => {});
+
+// Count the bytes this worker downloads as they arrive, by reading a clone of each response:
+// the original goes to its caller untouched (wasm streaming compilation and its code cache
+// need the real Response).
+if (inWorker) {
+  const originalFetch = globalThis.fetch;
+  let lastReport = 0;
+  const count = async (body) => {
+    for await (const chunk of body) {
+      received += chunk.byteLength;
+      const now = performance.now();
+      if (now - lastReport > 100) {
+        lastReport = now;
+        postMessage({ "mnist-draw": "progress", stage: null, bytes: received });
+      }
+    }
+  };
+  globalThis.fetch = async (...args) => {
+    const response = await originalFetch(...args);
+    if (!response.ok) {
+      failDownload(new Error(`${response.url} could not be downloaded (HTTP ${response.status})`));
+    }
+    if (response.body) count(response.clone().body).catch(() => {});
+    return response;
+  };
+}
+globalThis.bootMark = mark; // for worker.py
+
+const preload = new URL(import.meta.url).searchParams.get("preload");
+if (preload) import(new URL(preload, import.meta.url).href).catch(() => {}); // its user reports errors
 
 const PATCH = `
 import pyodide.ffi as _ffi
@@ -21,8 +77,60 @@ if not hasattr(_ffi, "jsnull"):
 del _ffi
 `;
 
+const here = (path) => new URL(path, import.meta.url).href;
+
+/** Hex sha256 -> the `integrity` attribute fetch checks ("sha256-<base64>"). */
+const integrity = (hex) =>
+  `sha256-${btoa(String.fromCharCode(...hex.match(/../g).map((h) => parseInt(h, 16))))}`;
+
+/** Download (and check) the wheels of `names` and their dependencies, named by the lock. */
+async function fetchWheels(names, lockURL) {
+  const lock = await (await fetch(lockURL)).json();
+  const wanted = new Set();
+  const visit = (name) => {
+    if (wanted.has(name)) return;
+    const entry = lock.packages[name];
+    if (!entry) throw new Error(`package ${name} is not in pyodide-lock.json`);
+    wanted.add(name);
+    entry.depends.forEach(visit);
+  };
+  names.forEach(visit);
+  return Promise.all(
+    [...wanted].map(async (name) => {
+      const { file_name, sha256 } = lock.packages[name];
+      const response = await fetch(here(file_name), { integrity: integrity(sha256) });
+      if (!response.ok) throw new Error(`${file_name} could not be downloaded (HTTP ${response.status})`);
+      return response.arrayBuffer();
+    }),
+  );
+}
+
+/** Unpack wheels into Python's site-packages. */
+async function installWheels(pyodide, wheels) {
+  const sitePackages = pyodide.runPython("import sysconfig; sysconfig.get_path('purelib')");
+  const { FS } = pyodide;
+  for (const wheel of wheels) {
+    for (const { name, data } of await unzip(wheel)) {
+      const path = `${sitePackages}/${name}`;
+      FS.mkdirTree(path.slice(0, path.lastIndexOf("/")));
+      FS.writeFile(path, data, { canOwn: true });
+    }
+  }
+  pyodide.runPython("import importlib; importlib.invalidate_caches()");
+}
+
 export async function loadPyodide(options) {
-  const pyodide = await loadPyodideOriginal(options);
+  mark("python");
+  const { packages = [], ...rest } = options;
+  const wheels = packages.length
+    ? fetchWheels(packages, rest.lockFileURL ?? here("./pyodide-lock.json"))
+    : Promise.resolve([]);
+  wheels.catch(() => {}); // awaited below, after Python is up
+  // Pyodide only logs a wasm download that failed, then waits forever: fail instead.
+  const pyodide = await Promise.race([loadPyodideOriginal(rest), downloadFailure]);
   pyodide.runPython(PATCH);
+  mark("python-loaded");
+  await installWheels(pyodide, await wheels);
+  mark("packages-loaded");
   return pyodide;
 }

@@ -7,6 +7,8 @@
  * preprocesses and runs the model.
  */
 import { Drawing } from "./draw.js";
+import { startEngine } from "./engine.js";
+import { explain } from "./failure.js";
 
 /** Below this top probability the answer is shown as "not sure" with the runner-up. */
 export const CONFIDENT = 0.6;
@@ -31,11 +33,17 @@ export function setStatus(message, state = document.body.dataset.state) {
   statusLine.textContent = message;
 }
 
-export function showError(message) {
+/** Show a failure: a plain sentence, a retry button, the technical detail collapsed. */
+export function showError(error) {
+  if (document.body.dataset.state === "error") return; // the first failure is the cause
+  const { message, detail } = explain(error);
   setStatus(message, "error");
-  document.getElementById("error").textContent = message;
-  console.warn(message); // a warning, not an error: the page itself handled it
+  document.getElementById("error-message").textContent = message;
+  document.getElementById("error-detail").textContent = detail;
+  document.getElementById("error").hidden = false;
+  console.warn(`MNIST-Draw: ${detail}`); // a warning, not an error: the page handled it
 }
+$("retry").addEventListener("click", () => location.reload());
 
 /** Called by main.py with its async predictor once everything is loaded and warmed up. */
 export function connectPredictor(predictor) {
@@ -49,6 +57,9 @@ function requestPrediction() {
   version += 1;
   pending = true;
   if (predict && !running) pump();
+  else if (!predict && document.body.dataset.state === "loading") {
+    $("confidence").textContent = drawing.isEmpty ? "" : "I'll read it as soon as I'm ready";
+  }
 }
 
 async function pump() {
@@ -58,14 +69,19 @@ async function pump() {
       pending = false; // pixels read now include every stroke so far; later changes re-arm
       const state = version;
       if (drawing.isEmpty) showEmpty();
-      else await predict(drawing.pixels());
+      else show(await predict(drawing.pixels()));
       shownVersion = state;
     }
   } catch (error) {
-    showError(`Prediction failed: ${error.message ?? error}`);
+    showError(error);
   } finally {
     running = false;
   }
+}
+
+function show(result) {
+  if (result.empty) showEmpty();
+  else showPrediction(result.probabilities, result.image, result.timings);
 }
 
 const probabilityBars = [...$("probabilities").querySelectorAll("[data-digit]")];
@@ -139,24 +155,38 @@ document.addEventListener("keydown", (event) => {
   }
 });
 
-// Loading stages and failures of the runtime itself (before main.py can report anything).
-addEventListener("py:progress", ({ detail }) => setStatus(`Loading Python: ${detail}…`));
+const STAGES = {
+  python: "Starting Python",
+  "python-loaded": "Python started",
+  numpy: "Loading numpy",
+  model: "Loading the model",
+  ready: "Almost ready",
+};
+let stage = null;
+/** Start-up progress from the worker: its stage and the megabytes it has received. */
+function showProgress(progress) {
+  if (document.body.dataset.state !== "loading") return;
+  stage = progress.stage ?? stage;
+  const megabytes = (progress.bytes / 1e6).toFixed(1);
+  const text = `${STAGES[stage] ?? "Downloading the recogniser"}… ${megabytes} MB received`;
+  document.getElementById("loading-text").textContent = text;
+  setStatus(text);
+}
+
+// Failures of the runtime itself (before the worker can report anything).
 addEventListener("error", (event) => {
-  if (document.body.dataset.state === "loading") showError(`Could not start: ${event.message}`);
+  if (document.body.dataset.state === "loading") showError(event.error ?? event.message);
 });
 addEventListener("unhandledrejection", (event) => {
   if (document.body.dataset.state === "loading") {
-    showError(`Could not start: ${event.reason?.message ?? event.reason}`);
+    showError(event.reason);
   }
 });
 
 if (typeof WebAssembly !== "object") {
-  showError(
-    "This browser cannot run WebAssembly, which the recogniser needs. " +
-      "Try a current Chrome, Firefox, Safari or Edge, or enable WebAssembly.",
-  );
+  showError("WebAssembly is not available");
 } else {
-  setStatus("Loading Python runtime…", "loading");
+  setStatus("Loading the recogniser…", "loading");
 }
 /** A read-only view for tests and the benchmark: the drawing and the last result. */
 window.mnistDraw = {
@@ -166,3 +196,11 @@ window.mnistDraw = {
   settled: () => predict !== null && !running && shownVersion === version,
 };
 showEmpty();
+
+startEngine(showProgress).then(
+  (engine) => {
+    window.__engine = engine;
+    connectPredictor(engine.predict);
+  },
+  (error) => showError(error),
+);
