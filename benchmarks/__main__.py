@@ -210,8 +210,12 @@ def run(reps: dict) -> tuple[dict, dict]:
         "repetitions": reps,
     }
     waterfall = {
-        "cold": {"events": cold[0]["events"], "resources": cold[0]["waterfall"]},
-        "warm": {"events": warm[0]["events"], "resources": warm[0]["waterfall"]},
+        kind: {
+            "events": visit["events"],
+            "long_tasks": visit["long_tasks"],
+            "resources": visit["waterfall"],
+        }
+        for kind, visit in (("cold", cold[0]), ("warm", warm[0]))
     }
     return document, waterfall
 

@@ -185,6 +185,14 @@ def longest_task(longtasks: list | None, until: float) -> float | None:
     return max((duration for start, duration in longtasks if start < until), default=0.0)
 
 
+# The compute worker's start-up stages (engine.js bootMarks(): [[stage, epoch ms], ...]) on the
+# page's clock, as ["worker <stage>", ms] events; null for pages without the app's engine.
+WORKER_MARKS_JS = """async () => {
+  if (!window.__engine || !window.__engine.bootMarks) return null;
+  const marks = await window.__engine.bootMarks();
+  return [...marks].map(([stage, t]) => [`worker ${stage}`, t - performance.timeOrigin]);
+}"""
+
 READY_JS = "window.__bench && (window.__bench.ready !== null || window.__bench.error !== null)"
 AFTER_ERROR_MS = 5_000
 
@@ -235,6 +243,7 @@ def load_once(
         page_bytes = network.per_path()  # up to ready (+ idle), before any worker precaching
         waterfall = page.evaluate(WATERFALL_JS)
         longtasks = page.evaluate("window.__bench.longtasks")  # delivered by now
+        worker_marks = page.evaluate(WORKER_MARKS_JS)
         worker = page.evaluate(SERVICE_WORKER_JS) if service_worker else "not awaited"
         page.wait_for_load_state("networkidle")
         until_ready = transfer.sent_since(server, sent_before)[: sent_at_ready - sent_before]
@@ -243,7 +252,7 @@ def load_once(
             "ready_ms": bench["ready"],
             "longest_task_ms": longest_task(longtasks, bench["ready"]),
             "long_tasks": [t for t in longtasks or [] if t[0] < bench["ready"]],
-            "events": bench["events"],
+            "events": bench["events"] + (worker_marks or []),
             "bytes": page_bytes,
             "server": transfer.visit_bytes(until_ready, lambda p: locate(server, p)),
             "server_bodies": sum(size for _, size in transfer.sent_since(server, sent_before)),
