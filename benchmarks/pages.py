@@ -47,6 +47,7 @@ def reference_overrides(workdir: Path, site: Path = ROOT / "site") -> dict[str, 
         "/ref-ort.html": REFERENCE / "ort.html",
         "/ref-ort.js": REFERENCE / "ort.js",
         "/ref-pyscript.html": REFERENCE / "pyscript.html",
+        "/ref-fail.js": REFERENCE / "fail.js",
         "/ref-pyscript.py": REFERENCE / "pyscript.py",
         "/ref-pyscript.toml": config,
     }
