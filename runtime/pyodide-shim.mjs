@@ -49,8 +49,14 @@ if (inWorker) {
       }
     }
   };
-  globalThis.fetch = async (...args) => {
-    const response = await originalFetch(...args);
+  globalThis.fetch = async (resource, ...rest) => {
+    let response;
+    try {
+      response = await originalFetch(resource, ...rest);
+    } catch (error) {
+      failDownload(new Error(`${resource} could not be downloaded (${error.message})`));
+      throw error;
+    }
     if (!response.ok) {
       failDownload(new Error(`${response.url} could not be downloaded (HTTP ${response.status})`));
     }
@@ -79,7 +85,10 @@ export async function loadPyodide(options) {
   mark("python-loaded");
   // Separately from loadPyodide, to time the two stages (packages_cache = "passthrough").
   if (packages.length) {
-    await Promise.race([pyodide.loadPackage(packages, { messageCallback: () => {} }), downloadFailure]);
+    const load = pyodide.loadPackage(packages, { messageCallback: () => {}, errorCallback: () => {} });
+    await Promise.race([load, downloadFailure]);
+    const missing = packages.filter((name) => !(name in pyodide.loadedPackages));
+    if (missing.length) throw new Error(`${missing.join(", ")} could not be loaded`);
   }
   mark("packages-loaded");
   return pyodide;
