@@ -13,7 +13,7 @@ import pytest
 
 from build_model import atomic, augment, export
 from build_model.data import load_mnist
-from build_model.model import EXPECTED_PARAMS, build_cnn
+from build_model.model import EXPECTED_PARAMS, OUTPUT_LAYERS, build_cnn, tap_model
 from build_model.train import normalize
 
 
@@ -34,6 +34,16 @@ def test_param_count(untrained) -> None:
     assert untrained.count_params() == EXPECTED_PARAMS == 159_254
     assert untrained.input_shape == (None, 28, 28, 1)
     assert untrained.output_shape == (None, 10)
+    assert [layer.name for layer in untrained.layers] == [
+        "conv1",
+        "pool1",
+        "conv2",
+        "conv3",
+        "pool2",
+        "flatten",
+        "features",
+        "probs",
+    ]
 
 
 def test_render_canvas_shapes_and_determinism() -> None:
@@ -76,7 +86,7 @@ def test_atomic_write_failure_keeps_previous_file(
 def test_parity_failure_writes_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, untrained, test_digits
 ) -> None:
-    monkeypatch.setattr(export, "MAX_ABS_DIFF", -1.0)
+    monkeypatch.setattr(export, "MAX_REL_DIFF", -1.0)
     with pytest.raises(export.ExportError, match="parity failed"):
         export.export_model(untrained, tmp_path / "out", test_digits)
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
@@ -88,9 +98,9 @@ def test_quick_build_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     captured = {}
     real_export = export.export_model
 
-    def spy(model, out_dir, parity_x):
+    def spy(model, out_dir, parity_x, verdict=None):
         captured["model"] = model
-        return real_export(model, out_dir, parity_x)
+        return real_export(model, out_dir, parity_x, verdict)
 
     monkeypatch.setattr(export, "export_model", spy)
     out = tmp_path / "model"
@@ -115,12 +125,23 @@ def test_quick_build_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
     session = ort.InferenceSession(onnx_bytes, providers=["CPUExecutionProvider"])
     assert session.get_inputs()[0].name == spec["input"]["name"] == "input"
-    assert session.get_outputs()[0].name == spec["output"]["name"]
+    assert session.get_outputs()[0].name == spec["output"]["name"] == "probs"
+    assert [o["name"] for o in spec["outputs"]] == [
+        "conv1",
+        "pool1",
+        "conv2",
+        "conv3",
+        "pool2",
+        "features",
+        "probs",
+    ]
     x = normalize(load_mnist("test")[0][-300:])  # digits the parity check did not use
-    onnx_probs = session.run(None, {"input": x})[0]
-    keras_probs = captured["model"].predict(x, verbose=0)
-    np.testing.assert_allclose(onnx_probs, keras_probs, atol=1e-5)
-    np.testing.assert_array_equal(onnx_probs.argmax(1), keras_probs.argmax(1))
+    names = [o.name for o in session.get_outputs()]
+    onnx_out = dict(zip(names, session.run(names, {"input": x}), strict=True))
+    keras_out = tap_model(captured["model"]).predict(x, verbose=0)
+    for name, want in zip(OUTPUT_LAYERS, keras_out, strict=True):
+        np.testing.assert_allclose(onnx_out[name], want, atol=1e-5 * max(1.0, np.abs(want).max()))
+    np.testing.assert_array_equal(onnx_out["probs"].argmax(1), keras_out[0].argmax(1))
     card = (out / "MODEL_CARD.md").read_text()
     assert "QUICK BUILD" in card and spec["sha256"] in card
 
