@@ -25,7 +25,7 @@ from build_model.model import build_cnn
 
 # --- Defaults (measured on the 2-core build machine: ~0.5 ms per training digit per epoch) ---
 SEED = 1234
-EPOCHS = 10
+EPOCHS = 8
 BATCH_SIZE = 128
 #: Peak learning rate (after a one-epoch linear warm-up), decayed by cosine to LR * LR_FLOOR.
 LEARNING_RATE = 2e-3

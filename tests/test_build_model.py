@@ -67,6 +67,35 @@ def test_render_dataset_is_preprocessed_and_worker_independent() -> None:
     assert one.min() >= 0.0 and one.max() <= 1.0 and one.max() > 0.5
 
 
+def test_nondigits_are_preprocessed_deterministic_and_never_digit_glyphs() -> None:
+    from build_model import nondigits
+
+    a, fam_a = nondigits.render_nondigits(24, seed=1, workers=1)
+    b, fam_b = nondigits.render_nondigits(24, seed=1, workers=1)
+    np.testing.assert_array_equal(a, b)
+    assert fam_a == fam_b and set(fam_a) <= set(nondigits.TRAIN_FAMILIES)
+    assert a.shape == (24, 28, 28, 1) and a.dtype == np.float32 and a.max() > 0.5
+    held, fam_h = nondigits.render_nondigits(12, seed=1, heldout=True, workers=1)
+    assert held.shape == (12, 28, 28, 1) and set(fam_h) <= set(nondigits.HELDOUT_FAMILIES)
+    # Glyphs a person could read as a digit are never trained (or judged) as non-digits.
+    for lookalike in "0OoQD1Il|ij2Zz5Ss$6Gb8B9gqaPpdYy":
+        assert lookalike not in nondigits.LETTERS + nondigits.SYMBOLS
+    # Training and held-out non-digits never share a font.
+    assert not set(nondigits.TRAIN_FONTS) & set(nondigits.HELDOUT_FONTS)
+
+
+def test_stroke_digits_cover_every_class() -> None:
+    from build_model import strokedigits
+
+    x, y = strokedigits.render_digits(40, seed=2, workers=1)
+    assert x.shape == (40, 28, 28, 1) and y.shape == (40,) and set(y) <= set(range(10))
+    assert x.max() > 0.5
+    rng = np.random.default_rng(0)
+    for d in range(10):  # every template of every digit draws
+        for _ in range(5):
+            assert strokedigits.render_digit(d, rng)[..., 3].max() > 0
+
+
 def test_atomic_write_failure_keeps_previous_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, untrained, test_digits
 ) -> None:
@@ -144,6 +173,9 @@ def test_quick_build_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     np.testing.assert_array_equal(onnx_out["probs"].argmax(1), keras_out[0].argmax(1))
     card = (out / "MODEL_CARD.md").read_text()
     assert "QUICK BUILD" in card and spec["sha256"] in card
+    assert "HELD-OUT non-digits" in card
+    t = spec["verdict"]
+    assert t["score"] == "max_prob" and 0.0 < t["unsure"] <= t["digit"] <= 1.0
 
 
 def test_quick_refuses_shipped_folder() -> None:
