@@ -35,11 +35,11 @@ QUICK_TRAIN, QUICK_VAL, QUICK_CANVAS_TEST, QUICK_MNIST_TEST = 2_000, 300, 300, 2
 #: Generated sets (full build / --quick): stroke digits (training pool), non-digits for training,
 #: for choosing the verdict thresholds (training families, other seed) and held out (other
 #: families and fonts; model card only).
-STROKE_DIGITS, QUICK_STROKE_DIGITS = 6_000, 200
-ND_TRAIN, ND_VAL, ND_HELDOUT = 10_000, 2_000, 2_000
+STROKE_DIGITS, QUICK_STROKE_DIGITS = 5_000, 200
+ND_TRAIN, ND_VAL, ND_HELDOUT = 8_000, 1_500, 2_000
 #: MNIST training digits rendered as canvases for the training pool, and test digits rendered
 #: with the training warps (a reported extra row). Sized for a shared, loaded 2-core machine.
-CANVAS_TRAIN, WARPED_TEST = 30_000, 2_000
+CANVAS_TRAIN, WARPED_TEST, CANVAS_VAL = 15_000, 1_000, 2_000
 QUICK_ND_TRAIN, QUICK_ND_VAL, QUICK_ND_HELDOUT = 300, 150, 150
 
 
@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         (cache / f"{name}-{augment.cache_key(images, args.seed + k, cfg)}.npy").is_file()
         for name, images, k, cfg in [
             ("train", canvas_images, 0, augment.TRAIN_CONFIG),
-            ("val", val_images, 1, augment.TEST_CONFIG),
+            ("val", val_images[:CANVAS_VAL], 1, augment.TEST_CONFIG),
             ("test", test_images[:n_canvas_test], 2, augment.TEST_CONFIG),
             ("test-warped", test_images[:n_warped], 3, augment.TRAIN_CONFIG),
         ]
@@ -125,9 +125,9 @@ def main(argv: list[str] | None = None) -> int:
     x_canvas = augment.render_dataset_cached(
         "train", canvas_images, args.seed, augment.TRAIN_CONFIG, cache
     )
-    log(f"rendering {len(val_images)} validation + {n_canvas_test} test canvases")
+    log(f"rendering {min(len(val_images), CANVAS_VAL)} validation + {n_canvas_test} test canvases")
     x_val_canvas = augment.render_dataset_cached(
-        "val", val_images, args.seed + 1, augment.TEST_CONFIG, cache
+        "val", val_images[:CANVAS_VAL], args.seed + 1, augment.TEST_CONFIG, cache
     )
     canvas_test_images = test_images[:n_canvas_test]
     canvas_test_labels = test_labels[:n_canvas_test]
@@ -195,12 +195,13 @@ def main(argv: list[str] | None = None) -> int:
 
     x_val_raw = train.normalize(val_images)
     y_val = np.asarray(val_labels, dtype=np.int64)
+    y_val_canvas = y_val[: len(x_val_canvas)]
 
     def keras_probs(x: np.ndarray) -> np.ndarray:
         return result.model.predict(x, batch_size=1000, verbose=0)
 
     thresholds = calibrate.choose_thresholds(
-        [(keras_probs(x_val_raw), y_val), (keras_probs(x_val_canvas), y_val)],
+        [(keras_probs(x_val_raw), y_val), (keras_probs(x_val_canvas), y_val_canvas)],
         keras_probs(x_nd_val),
     )
     log(f"verdict thresholds (validation): {thresholds}")
@@ -213,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
 
     score_choice = calibrate.energy_vs_maxprob(
         logits(np.concatenate([x_val_raw, x_val_canvas])),
-        np.concatenate([y_val, y_val]),
+        np.concatenate([y_val, y_val_canvas]),
         logits(x_nd_val),
     )
     log(f"validation non-digits refused, max_prob vs energy: {score_choice}")

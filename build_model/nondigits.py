@@ -6,6 +6,8 @@ and goes through the app's own site/preprocess.py, like the digits.
 
 Two disjoint generator sets:
 
+Letter and symbol shapes are Hershey stroke-font glyphs (build_model/hershey_glyphs.py).
+
 - ``TRAIN_FAMILIES`` (training, and with another seed the validation set that picks the verdict
   thresholds): Hershey letters and symbols in ``TRAIN_FONTS``, crosses, arrows, scribbles,
   zigzags, single straight lines (not near vertical: that is a 1), dots, filled blobs, hatching,
@@ -28,6 +30,7 @@ import os
 import numpy as np
 
 from build_model import strokes
+from build_model.hershey_glyphs import glyph_strokes
 from build_model.strokes import Drawing
 
 # --- Defaults -------------------------------------------------------------------------------
@@ -42,18 +45,10 @@ LINE_MIN_DEG_FROM_VERTICAL = 35.0
 CHUNK = 500
 WORKERS = min(2, os.cpu_count() or 1)
 
-_FONT_CACHE: dict[str, object] = {}
-
 
 def _glyph(font: str, char: str) -> Drawing:
-    """Strokes of one Hershey glyph (y down), from the PyPI Hershey-Fonts package (MIT)."""
-    from HersheyFonts import HersheyFonts
-
-    if font not in _FONT_CACHE:
-        h = HersheyFonts()
-        h.load_default_font(font)
-        _FONT_CACHE[font] = h
-    return [np.asarray(s, dtype=float) for s in _FONT_CACHE[font].strokes_for_text(char)]
+    """Strokes of one Hershey glyph (y down), from build_model/hershey_glyphs.py."""
+    return glyph_strokes(font, char)
 
 
 def _spline(ctrl: np.ndarray, n: int = 40) -> np.ndarray:
