@@ -35,16 +35,7 @@ GOAL_CANVAS = 0.995
 GOAL_REFUSED = 0.95
 GOAL_ACCEPTED = 0.99
 #: Distributions whose versions the card records.
-PACKAGES = [
-    "tensorflow",
-    "keras",
-    "tf2onnx",
-    "onnx",
-    "onnxruntime",
-    "numpy",
-    "pillow",
-    "Hershey-Fonts",
-]
+PACKAGES = ["tensorflow", "keras", "tf2onnx", "onnx", "onnxruntime", "numpy", "pillow"]
 
 
 @dataclass
