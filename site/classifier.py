@@ -27,7 +27,11 @@ class Classifier:
         self.session = session
         self.input_name = contract["input"]["name"]
         self.output_name = contract["output"]["name"]
-        self.input_dims = to_js(contract["input"]["shape"])
+        # model.json v2 has a dynamic batch (null); one drawing is a batch of one.
+        self.input_dims = to_js([1, *contract["input"]["shape"][1:]])
+        # The model also exposes features and conv activations; fetch only the probabilities
+        # so ORT skips nothing it needs and computes nothing it doesn't.
+        self.fetches = to_js([self.output_name])
 
     @classmethod
     async def load(cls, ort_session) -> Classifier:
@@ -53,7 +57,7 @@ class Classifier:
         """
         tensor = self.ort.Tensor.new("float32", to_js(image.ravel()), self.input_dims)
         feeds = js.Object.fromEntries(to_js([[self.input_name, tensor]]))
-        outputs = await self.session.run(feeds)
+        outputs = await self.session.run(feeds, self.fetches)
         result = getattr(outputs, self.output_name)
         probabilities = np.asarray(result.data.to_py(), dtype=np.float32)
         result.dispose()
