@@ -331,22 +331,38 @@ def start_in_thread(server: SiteServer) -> threading.Thread:
     return thread
 
 
+def port_number(text: str) -> int:
+    """argparse type for --port: an integer 0..65535 (0 = any free port)."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0-65535)")
+    return port
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Serve site/ locally (vendoring it first).")
     parser.add_argument("--host", default=DEFAULT_HOST, help="default %(default)s")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="default %(default)s")
+    parser.add_argument(
+        "--port", type=port_number, default=DEFAULT_PORT, help="default %(default)s"
+    )
     parser.add_argument("--root", type=Path, default=SITE, help="folder to serve (default site/)")
     parser.add_argument("--open", action="store_true", help="open the page in a browser")
     parser.add_argument("--no-vendor", action="store_true", help="do not run vendor.py first")
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
     args = parser.parse_args(argv)
+    if not args.root.is_dir():
+        print(f"serve.py: --root {args.root} is not a folder", file=sys.stderr)
+        return 2
 
     if not args.no_vendor:
         import vendor
 
         try:
             vendor.ensure_vendored()
-        except vendor.VendorError as exc:
+        except (vendor.VendorError, OSError) as exc:
             print(f"serve.py: vendoring failed: {exc}", file=sys.stderr)
             return 1
     try:
