@@ -522,6 +522,12 @@ def main(argv: list[str] | None = None) -> int:
     except VendorError as exc:
         print(f"vendor.py: error: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:  # disk full, permissions, a file in use: not a bug in vendor.py
+        print(f"vendor.py: error: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("vendor.py: interrupted (run it again to finish)", file=sys.stderr)
+        return 130
     if not did and not args.quiet:
         print("vendor: site/vendor/ is up to date")
     return 0

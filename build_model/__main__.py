@@ -318,5 +318,19 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def run(argv: list[str] | None = None) -> int:
+    """main() with expected failures (bad data, file system, Ctrl+C) as one line + exit code."""
+    try:
+        return main(argv)
+    except data.MnistDataError as exc:
+        print(f"build_model: error: {exc}", file=sys.stderr)
+    except OSError as exc:  # e.g. --out not writable, disk full
+        print(f"build_model: error: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("build_model: interrupted", file=sys.stderr)
+        return 130
+    return 1
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

@@ -21,6 +21,7 @@ import numpy as np  # noqa: E402
 
 from build_model.atomic import write_bytes_atomic, write_text_atomic  # noqa: E402
 from build_model.augment import preprocess_sha256  # noqa: E402
+from build_model.card_html import write_card_html  # noqa: E402
 from build_model.data import NPM_PACKAGE, SHA256  # noqa: E402
 from build_model.evaluate import Evaluation  # noqa: E402
 from build_model.export import ExportResult  # noqa: E402
@@ -278,10 +279,11 @@ nor for choosing the thresholds.
 
 
 def write_card(out_dir: Path, c: CardInputs) -> list[Path]:
-    """Write MODEL_CARD.md, confusion.png and training.png into ``out_dir`` atomically."""
+    """Write MODEL_CARD.md (+ .html), confusion.png and training.png into ``out_dir`` atomically."""
     out_dir = Path(out_dir)
     return [
         write_bytes_atomic(out_dir / CONFUSION_NAME, confusion_png([c.mnist, c.canvas])),
         write_bytes_atomic(out_dir / TRAINING_NAME, training_png(c.history, c.best_epoch)),
         write_text_atomic(out_dir / CARD_NAME, card_markdown(c)),
+        write_card_html(out_dir),  # MODEL_CARD.html from the Markdown just written
     ]
