@@ -147,6 +147,50 @@ class Personalizer:
         return np.where(total > 0, (PRIOR * p + votes) / (PRIOR + total), p).astype(np.float32)
 
 
+class TaughtSet:
+    """The taught records (as teach-view.js stores them: drawings with an ``id``) for ONE model.
+
+    Features are cached per record id and never outlive the model they came from: when the
+    model's sha256 changes, make a new TaughtSet and every record's features are recomputed
+    from its strokes. Use in the worker, per change of the record list::
+
+        ids, x = taught.pending(records)         # records not yet run through this model
+        if ids: taught.set_features(ids, run_model(x)["features"])   # one batched ONNX run
+        personal = taught.personalizer(records)  # then personal.adapt(probs, features) per run
+    """
+
+    def __init__(self, model_sha256: str) -> None:
+        self.model_sha256 = model_sha256
+        self._features: dict = {}  # record id -> (100,) features; None = no ink, skipped
+
+    def pending(self, records: list[dict]) -> tuple[list, np.ndarray]:
+        """Ids of records without features for this model, and their (N, 28, 28, 1) inputs."""
+        ids, xs = [], []
+        for record in records:
+            if record["id"] in self._features:
+                continue
+            x, _ = model_inputs([record])
+            if len(x):
+                ids.append(record["id"])
+                xs.append(x)
+            else:
+                self._features[record["id"]] = None  # nothing to learn from
+        return ids, (np.concatenate(xs) if xs else np.zeros((0, 28, 28, 1), np.float32))
+
+    def set_features(self, ids: list, features: np.ndarray) -> None:
+        """Store the model's features for the records ``pending`` returned."""
+        f = np.asarray(features, dtype=np.float32).reshape(len(ids), FEATURES)
+        self._features.update(zip(ids, f, strict=True))
+
+    def personalizer(self, records: list[dict]) -> Personalizer:
+        """A Personalizer from the records that have features (in the records' order)."""
+        rows = [(self._features.get(r["id"]), r["label"]) for r in records]
+        rows = [(f, y) for f, y in rows if f is not None]
+        if not rows:
+            return Personalizer()
+        return Personalizer(np.stack([f for f, _ in rows]), [y for _, y in rows])
+
+
 def model_inputs(drawings: list[dict]) -> tuple[np.ndarray, np.ndarray]:
     """Stored drawings (drawings-file dicts) -> (N, 28, 28, 1) model inputs and (N,) labels,
     rendered like the app's model canvas and preprocessed like a live drawing. The caller runs

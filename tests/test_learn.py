@@ -127,3 +127,17 @@ def test_model_inputs_render_stored_drawings_like_the_canvas() -> None:
     x, y = learn.model_inputs([items[0], empty, *items[1:]])
     assert x.shape == (3, 28, 28, 1) and list(y) == [2, 2, 2]
     np.testing.assert_array_equal(x, preprocess_drawings(items))
+
+
+def test_taught_set_recomputes_features_per_model(model, style) -> None:
+    rng = np.random.default_rng(11)
+    records = [{**style_drawing("triangle_nine", rng), "id": i} for i in range(6)]
+    taught = learn.TaughtSet("sha-a")
+    ids, x = taught.pending(records)
+    assert ids == list(range(6)) and x.shape == (6, 28, 28, 1)
+    taught.set_features(ids, model(x)[1])
+    assert taught.pending(records)[0] == []  # cached for this model
+    p, f = style
+    assert (taught.personalizer(records).adapt(p[6:], f[6:]).argmax(1) == 9).mean() >= 0.9
+    assert len(taught.personalizer(records[:2])) == 2
+    assert learn.TaughtSet("sha-b").pending(records)[0] == ids  # a new model computes afresh
