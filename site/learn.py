@@ -53,6 +53,8 @@ TRUST_HALF = 1.0
 #: Feature width of the model contract (model.json outputs: "features" [N, 100]).
 FEATURES = 100
 CLASSES = 10
+#: Rows per block when comparing all taught examples with each other.
+CHUNK = 256
 
 
 def _unit(features: np.ndarray) -> np.ndarray:
@@ -76,13 +78,17 @@ class Personalizer:
     ) -> None:
         self._feat = np.zeros((0, FEATURES), dtype=np.float32)
         self._labels = np.zeros(0, dtype=np.int64)
+        self._trust = None
         if features is not None:
-            f = np.asarray(features, dtype=np.float32).reshape(-1, FEATURES)
+            f = np.asarray(features, dtype=np.float32)
             y = np.asarray(labels if labels is not None else [], dtype=np.int64).reshape(-1)
+            if f.ndim != 2 or f.shape[1] != FEATURES or not np.all(np.isfinite(f)):
+                raise ValueError(f"expected (N, {FEATURES}) finite features, got {f.shape}")
             if len(f) != len(y):
                 raise ValueError(f"{len(f)} feature rows but {len(y)} labels")
-            for row, label in zip(f, y, strict=True):
-                self.add(row, int(label))
+            if len(y) and (y.min() < 0 or y.max() >= CLASSES):
+                raise ValueError("labels must be digits 0-9")
+            self._feat, self._labels = _unit(f), y
 
     def __len__(self) -> int:
         return len(self._labels)
@@ -118,11 +124,13 @@ class Personalizer:
 
     def _trusts(self) -> np.ndarray:
         """Per example: n / (n + TRUST_HALF), n = nearness-weighted count of same-label examples."""
-        if getattr(self, "_trust", None) is None:
-            near = _nearness(self._feat @ self._feat.T)
-            same = self._labels[:, None] == self._labels[None, :]
-            n = (near * same).sum(axis=1)
-            self._trust = (n / (n + TRUST_HALF)).astype(np.float32)
+        if self._trust is None:
+            n = np.zeros(len(self), dtype=np.float32)
+            for i in range(0, len(self), CHUNK):  # bounded memory for thousands of examples
+                near = _nearness(self._feat[i : i + CHUNK] @ self._feat.T)
+                same = self._labels[i : i + CHUNK, None] == self._labels[None, :]
+                n[i : i + CHUNK] = (near * same).sum(axis=1)
+            self._trust = n / (n + TRUST_HALF)
         return self._trust
 
     def evidence(self, features: np.ndarray) -> np.ndarray:
@@ -131,7 +139,7 @@ class Personalizer:
         votes = np.zeros((len(f), CLASSES), dtype=np.float32)
         if len(self):
             w = _nearness(f @ self._feat.T) * self._trusts()[None, :]
-            np.add.at(votes.T, self._labels, w.T)
+            votes = w @ np.eye(CLASSES, dtype=np.float32)[self._labels]  # sums per label
         return votes
 
     def adapt(self, probs: np.ndarray, features: np.ndarray) -> np.ndarray:
