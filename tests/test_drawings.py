@@ -47,26 +47,28 @@ def _bad(**changes) -> dict:
     return d
 
 
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ("{not json", "not valid JSON"),
-        (json.dumps([1, 2]), "not an MNIST-Draw drawings file"),
-        (_file(format="something-else"), "not an MNIST-Draw drawings file"),
-        (_file(version=2), "version 2 is not supported"),
-        (_file(drawings={"a": 1}), '"drawings" must be a list'),
-        (_file([GOOD, _bad(label=10)]), r"drawing #2: \"label\" must be a digit"),
-        (_file([_bad(label=True)]), "label"),
-        (_file([_bad(canvas=[280])]), "canvas"),
-        (_file([_bad(canvas=[0, 280])]), "canvas"),
-        (_file([_bad(pen_width=-1)]), "pen_width"),
-        (_file([_bad(strokes=[])]), "strokes"),
-        (_file([_bad(strokes=[[[1, 2, 3]]])]), "not \\[x, y\\]"),
-        (_file([_bad(strokes=[[["1", 2]]])]), "not \\[x, y\\]"),
-        (_file([_bad(strokes=[[[1e9, 2]]])]), "far outside"),
-        (_file([_bad(time=5)]), "time"),
-    ],
-)
+#: (file text, regex its error message matches): also run through site/taught-store.js's
+#: validateFile in tests/test_teach.py, so the browser and Python refuse the same files alike.
+BAD_FILES = [
+    ("{not json", "not valid JSON"),
+    (json.dumps([1, 2]), "not an MNIST-Draw drawings file"),
+    (_file(format="something-else"), "not an MNIST-Draw drawings file"),
+    (_file(version=2), "version 2 is not supported"),
+    (_file(drawings={"a": 1}), '"drawings" must be a list'),
+    (_file([GOOD, _bad(label=10)]), r"drawing #2: \"label\" must be a digit"),
+    (_file([_bad(label=True)]), "label"),
+    (_file([_bad(canvas=[280])]), "canvas"),
+    (_file([_bad(canvas=[0, 280])]), "canvas"),
+    (_file([_bad(pen_width=-1)]), "pen_width"),
+    (_file([_bad(strokes=[])]), "strokes"),
+    (_file([_bad(strokes=[[[1, 2, 3]]])]), "not \\[x, y\\]"),
+    (_file([_bad(strokes=[[["1", 2]]])]), "not \\[x, y\\]"),
+    (_file([_bad(strokes=[[[1e9, 2]]])]), "far outside"),
+    (_file([_bad(time=5)]), "time"),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), BAD_FILES)
 def test_bad_files_are_refused_with_a_clear_message(text: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         drawings.parse_file(text)

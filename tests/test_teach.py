@@ -4,11 +4,13 @@ undo, delete, forget, export -> import (validated, all or nothing), and no stora
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 from conftest import guarded_page
 from test_app import draw, wait_ready
+from test_drawings import BAD_FILES
 
 import drawings
 
@@ -26,6 +28,17 @@ def test_teach_store_export_forget_import(browser, site_url, tmp_path: Path) -> 
     with guarded_page(browser, "teach", viewport={"width": 900, "height": 900}) as (ctx, page, _):
         page.goto(site_url)
         wait_ready(page)
+        messages = page.evaluate(
+            """async (texts) => {
+              const { validateFile } = await import("./taught-store.js");
+              return texts.map((t) => { try { validateFile(t); return null; }
+                                        catch (e) { return e.message; } });
+            }""",
+            [text for text, _ in BAD_FILES],
+        )
+        for (text, pattern), message in zip(BAD_FILES, messages, strict=True):
+            assert message and re.search(pattern, message), (text, message)
+
         page.keyboard.press("4")  # empty canvas: ignored, with a hint
         assert "Draw a digit first" in page.locator(MESSAGE).inner_text() and count(page) == 0
 
@@ -94,7 +107,8 @@ BROKEN_STORAGE = {
 @pytest.mark.parametrize("case", BROKEN_STORAGE)
 def test_without_storage_learning_works_for_the_session(browser, site_url, case) -> None:
     script, note_text = BROKEN_STORAGE[case]
-    with guarded_page(browser, f"teach-{case}", viewport={"width": 900, "height": 900}) as (
+    options = {"viewport": {"width": 900, "height": 900}, "has_touch": True}
+    with guarded_page(browser, f"teach-{case}", **options) as (
         ctx,
         page,
         _,
@@ -103,7 +117,7 @@ def test_without_storage_learning_works_for_the_session(browser, site_url, case)
         page.goto(site_url)
         wait_ready(page)
         draw(page, 1, "hand_alt")
-        page.keyboard.press("1")
+        page.locator("[data-testid=probabilities] [data-digit='1']").tap()  # by touch
         page.wait_for_function(f"document.querySelector('{COUNT}').textContent === '1'")
         assert page.locator(MESSAGE).inner_text() == "Learned: this is a 1"
         note = page.locator("[data-testid=teach-note]")
