@@ -7,7 +7,6 @@
  * preprocesses and runs the model.
  */
 import { Drawing } from "./draw.js";
-import { drawingFromStrokes, mountTeachView } from "./teach-view.js";
 
 /** Below this top probability the answer is shown as "not sure" with the runner-up. */
 export const CONFIDENT = 0.6;
@@ -167,9 +166,3 @@ window.mnistDraw = {
   settled: () => predict !== null && !running && shownVersion === version,
 };
 showEmpty();
-
-// Teaching (issue 14): corrections are stored by teach-view.js; whoever runs the model sets
-// `view.onChange` (records -> learn.Personalizer) and `view.modelSha256`.
-window.mnistDraw.teaching = mountTeachView({
-  current: () => (drawing.isEmpty ? null : drawingFromStrokes(drawing.strokes)),
-});
