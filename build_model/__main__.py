@@ -2,6 +2,10 @@
 the verdict → export → evaluate → card.
 
     python -m build_model [--epochs N] [--seed S] [--out site/model] [--data DIR] [--quick]
+                          [--extra FILE [FILE ...]]
+
+``--extra`` adds drawings files exported by the app to training and scores them separately in
+the model card (build_model/extra.py).
 
 ``--quick`` trains 1 epoch on a few thousand digits with a small canvas test set (a smoke test
 for the whole pipeline, < 1 minute); it must write to an explicit ``--out`` other than the
@@ -21,7 +25,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from build_model import augment, data, nondigits, strokedigits, train  # noqa: E402
+from build_model import augment, data, extra, nondigits, strokedigits, train  # noqa: E402
 from build_model.atomic import write_bytes_atomic  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -79,6 +83,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--data", type=Path, default=None, help=f"default {data.DEFAULT_DATA_DIR}")
     p.add_argument("--quick", action="store_true", help="tiny smoke-test build")
     p.add_argument("--no-cache", action="store_true", help="re-render canvas sets, no disk cache")
+    p.add_argument(
+        "--extra",
+        nargs="+",
+        type=Path,
+        default=[],
+        metavar="FILE",
+        help='drawings files exported by the app ("Download my drawings")',
+    )
     args = p.parse_args(argv)
     if args.quick and (args.out is None or args.out.resolve() == DEFAULT_OUT.resolve()):
         p.error("--quick needs an explicit --out other than the shipped site/model")
@@ -95,6 +107,13 @@ def main(argv: list[str] | None = None) -> int:
     def log(msg: str) -> None:
         print(f"[{time.perf_counter() - t_start:6.1f}s] {msg}", flush=True)
 
+    try:
+        extra_set = extra.load(args.extra)  # before the slow part: a bad file stops at once
+    except extra.ExtraDrawingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.extra:
+        log(extra_set.describe())
     log(f"loading MNIST ({args.data or data.DEFAULT_DATA_DIR})")
     train_images, train_labels = data.load_mnist("train", args.data)
     test_images, test_labels = data.load_mnist("test", args.data)
@@ -178,9 +197,10 @@ def main(argv: list[str] | None = None) -> int:
         cfg.canvas_per_epoch = len(x_canvas) + len(x_stroke)
         cfg.nondigits_per_epoch = len(x_nd)
     fit_labels = np.asarray(fit_labels, dtype=np.int64)
+    x_raw, y_raw = extra_set.add_to_training(train.normalize(fit_images), fit_labels)
     train_data = train.TrainData(
-        x_raw=train.normalize(fit_images),
-        y_raw=fit_labels,
+        x_raw=x_raw,
+        y_raw=y_raw,
         x_canvas=np.concatenate([x_canvas, x_stroke]),
         y_canvas=np.concatenate([np.asarray(canvas_labels, np.int64), y_stroke]),
         x_val_raw=train.normalize(val_images),
@@ -240,7 +260,8 @@ def main(argv: list[str] | None = None) -> int:
         evaluate.predict_onnx(session, x_test_warped),
         warped_labels,
     )
-    for ev in (mnist, canvas_eval, warped):
+    extra_evals = extra_set.evaluate(session)
+    for ev in (mnist, canvas_eval, warped, *extra_evals):
         log(f"{ev.name}: {ev.accuracy:.2%} of {ev.count}")
     held_probs = evaluate.predict_onnx(session, x_nd_held)
     verdict_rows = [
@@ -296,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
             history=result.history,
             mnist=mnist,
             canvas=canvas_eval,
-            extra=[warped],
+            extra=[warped, *extra_evals],
             train_seconds=result.seconds,
             render_seconds=render_seconds,
             render_cached=render_cached,
@@ -305,6 +326,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{len(fit_images):,} raw digits + {len(x_canvas):,} canvas renderings + "
                 f"{len(x_stroke):,} stroke digits + {len(x_nd):,} non-digits "
                 f"(validation: last {val_size:,} of the training set, raw and rendered)"
+                + (f"; {extra_set.describe()}" if args.extra else "")
             ),
             settings=settings,
             quick=args.quick,
