@@ -7,6 +7,7 @@
  * preprocesses and runs the model.
  */
 import { Drawing } from "./draw.js";
+import * as lookInside from "./look-inside.js";
 
 /** Below this top probability the answer is shown as "not sure" with the runner-up. */
 export const CONFIDENT = 0.6;
@@ -42,6 +43,11 @@ export function connectPredictor(predictor) {
   predict = predictor;
   setStatus("Ready: draw a digit.", "ready");
   requestPrediction(); // strokes drawn while loading are predicted now
+}
+
+/** Ask for a fresh update of the current drawing (the "Look inside" panel, when opened). */
+export function refresh() {
+  requestPrediction();
 }
 
 /** Schedule a prediction; coalesces bursts of pointer events into one run per settled state. */
@@ -112,6 +118,7 @@ export function showEmpty() {
     bar.classList.remove("best");
   }
   previewContext.clearRect(0, 0, 28, 28);
+  lookInside.clear(); // issue 16: the panel empties with the canvas
   announce("Canvas empty");
 }
 

@@ -319,6 +319,8 @@ class LookInside:
         for row in self.table[1:]:
             fixed = (0.0, 1.0) if row["name"] == self.probs_name else None
             layers.append(_layer_image(row, acts[row["name"]], fixed))
+            if fixed:
+                layers[-1]["labels"] = self.labels
         if self.kernels:
             layers[1]["kernels"] = self.kernels
         probs = np.asarray(acts[self.probs_name], np.float64).ravel()

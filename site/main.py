@@ -8,12 +8,14 @@ never more than one at a time.
 import js
 import numpy as np
 from pyodide.ffi import create_proxy, to_js
-from pyscript.js_modules import app, ort_session
+from pyscript.js_modules import app, look_inside_panel, ort_session
 
 from classifier import Classifier
+from look_inside import LookInside
 from preprocess import describe
 
 classifier = None
+look = None  # the "Look inside" panel's LookInside, once the model is loaded (issue 16)
 
 
 async def predict(image_data) -> None:
@@ -38,6 +40,44 @@ async def predict(image_data) -> None:
         to_js(digit.image.ravel()),
         to_js(timings, dict_converter=js.Object.fromEntries),
     )
+    if look is not None and look_inside_panel.isOpen():  # closed: no extra work at all
+        await update_look_inside(digit.image)
+
+
+# --- "Look inside" panel (issue 16) ---------------------------------------------------------
+# Minimal wiring for the current main-thread path; the lead ports it into the worker. Two runs,
+# only while the panel is open: the digit's activations, then ONE batched occlusion run.
+
+
+def _plain(value):
+    """look_inside's result -> JS: dicts -> Objects, uint8 arrays -> Uint8ClampedArray."""
+    if isinstance(value, dict):
+        obj = js.Object.new()
+        for key, item in value.items():
+            js.Reflect.set(obj, key, _plain(item))
+        return obj
+    if isinstance(value, np.ndarray):
+        return js.Uint8ClampedArray.new(to_js(memoryview(np.ascontiguousarray(value))))
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        array = js.Array.new()
+        for item in value:
+            array.push(_plain(item))
+        return array
+    return to_js(value)
+
+
+async def update_look_inside(image: np.ndarray) -> None:
+    activations = await classifier.run(image[None, ..., None], look.fetches)
+    batch = look.occlusion_batch(image)
+    occluded = None
+    if len(batch):
+        occluded = (await classifier.run(batch, [look.probs_name]))[look.probs_name]
+    look_inside_panel.render(_plain(look.result(image, activations, occluded)))
+
+
+def refresh_look_inside(is_open) -> None:
+    if is_open:
+        app.refresh()  # fill the panel for the drawing already on the canvas
 
 
 async def main() -> None:
@@ -48,6 +88,13 @@ async def main() -> None:
     except Exception as error:
         app.showError(f"The digit model could not be loaded: {error}")
         return
+    global look
+    try:
+        look = LookInside(classifier.contract)
+    except KeyError as error:  # a model without the activation outputs: panel says so
+        look_inside_panel.unavailable(f"This model has no layer outputs to show ({error}).")
+    else:
+        look_inside_panel.onOpenChange(create_proxy(refresh_look_inside))
     app.connectPredictor(create_proxy(predict))
 
 
