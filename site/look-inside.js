@@ -4,7 +4,10 @@
  * API (plain ES module; the panel is the <details data-testid="look-inside"> in index.html):
  *   isOpen()              -> true while the panel is open (callers skip ALL panel work otherwise)
  *   open(show = true)     -> open or close it
- *   onOpenChange(fn)      -> fn(isOpen) when the user opens or closes it (e.g. to request an update)
+ *   onOpenChange(fn)      -> fn(isOpen) when the user opens or closes it
+ *   onUpdateWanted(fn)    -> fn() when the panel needs one more update of the current drawing:
+ *                            on opening, and after a render whose "why" map was stale (the
+ *                            occlusion run skipped this update); wire it to the app's refresh
  *   render(result)        -> paint one update (the dict below); cheap when called repeatedly
  *   clear()               -> blank the panel (empty canvas)
  *   unavailable(message)  -> the model has no activation outputs: show why instead
@@ -26,7 +29,8 @@
  *       kernels?: {tile, width, height, rgba, corners, lo, hi, values: [[[3x3]]], bias}
  *     } ... ],                          //   (first conv layer only: the filter behind each map)
  *     legend: {sequential: rgba 256x1, diverging: rgba 256x1},
- *     why: {width: 28, height: 28, rgba, lo, hi, top, copies, patch, stride, map}
+ *     why: {width: 28, height: 28, rgba, lo, hi, top, copies, stale, patch, stride, map},
+ *     timings?: {activations_ms, occlusion_ms, arrange_ms}   // optional, for the benchmark
  *   }
  */
 
@@ -37,7 +41,7 @@ const tableBody = $('[data-testid="layer-table"] tbody');
 const detail = $('[data-testid="detail"]');
 const whyCanvas = $('[data-testid="why"]');
 
-export const stats = { renders: 0, clears: 0 };
+export const stats = { renders: 0, clears: 0, log: null };
 /** The result on screen (or null): for tests and the benchmark, read-only. */
 export const current = () => last;
 
@@ -53,7 +57,14 @@ export function open(show = true) {
 export function onOpenChange(fn) {
   listeners.push(fn);
 }
-panel.addEventListener("toggle", () => listeners.forEach((fn) => fn(panel.open)));
+const wanted = [];
+export function onUpdateWanted(fn) {
+  wanted.push(fn);
+}
+panel.addEventListener("toggle", () => {
+  listeners.forEach((fn) => fn(panel.open));
+  if (panel.open) wanted.forEach((fn) => fn());
+});
 
 function bytes(rgba) {
   if (rgba instanceof Uint8ClampedArray) return rgba;
@@ -203,6 +214,7 @@ function showDetail() {
 
 /** Paint one update. Layers are built from the first result; later results only repaint. */
 export function render(result) {
+  const start = performance.now();
   stats.renders += 1;
   if (!built || Object.keys(built).join() !== result.layers.map((l) => l.name).join()) build(result);
   last = result;
@@ -217,11 +229,15 @@ export function render(result) {
   const why = result.why;
   paint(whyCanvas, why.width, why.height, why.rgba);
   whyCanvas.dataset.copies = why.copies;
+  whyCanvas.closest("section").toggleAttribute("data-stale", why.stale);
   for (const el of panel.querySelectorAll("[data-why-top]")) el.textContent = why.top;
   for (const el of panel.querySelectorAll("[data-why-patch]")) el.textContent = `${why.patch}×${why.patch}`;
   $(".li-why .lo").textContent = fmt(why.lo);
   $(".li-why .hi").textContent = fmt(why.hi);
   if (selected.layer) showDetail();
+  if (why.stale) wanted.forEach((fn) => fn()); // the app coalesces this with pending strokes
+  // A benchmark sets stats.log = [] to record each render's time and stage timings.
+  stats.log?.push({ t: performance.now(), paint_ms: performance.now() - start, ...(result.timings ?? {}) });
 }
 
 /** The model has no activation outputs: say so in the panel instead of showing empty grids. */

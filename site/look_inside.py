@@ -40,8 +40,8 @@ import math
 import numpy as np
 
 #: Occlusion patch side and step, in 28x28 input pixels (see the module docstring).
-PATCH = 7
-STRIDE = 3
+PATCH = 8
+STRIDE = 4
 #: A patch whose strongest pixel is below this holds no ink; occluding it is a no-op.
 INK_LEVEL = 0.05
 #: log(p) is taken of max(p, EPS) so a probability of exactly 0 stays finite.
@@ -89,7 +89,7 @@ def colorize(values: np.ndarray, lo: float, hi: float, lut: np.ndarray = SEQUENT
     """Float array -> RGBA uint8 (shape + (4,)) on the scale lo..hi; NaN -> transparent."""
     span = hi - lo if hi > lo else 1.0
     scaled = (np.nan_to_num(values, nan=lo) - lo) * (255.0 / span)
-    rgba = lut[np.clip(np.rint(scaled), 0, 255).astype(np.intp)]
+    rgba = np.take(lut, np.clip(scaled, 0, 255).astype(np.uint8), axis=0)  # floor: 256 equal bins
     rgba[np.isnan(values)] = 0
     return rgba
 
@@ -283,9 +283,18 @@ def why_image(image: np.ndarray, signed: np.ndarray) -> tuple[np.ndarray, float]
 
 
 class LookInside:
-    """Static parts computed once from the contract; `result` builds one update's dict."""
+    """Static parts computed once from the contract; `result` builds one update's dict.
 
-    def __init__(self, contract: dict, patch: int = PATCH, stride: int = STRIDE) -> None:
+    While the drawing changes on every update, the occlusion run (most of the panel's cost) runs
+    on every `occlusion_every`-th update only; in between, the last map is shown, marked
+    `why.stale`, and the caller should ask for one more update once the drawing is still (JS:
+    look-inside.js calls its refresh listeners), which then runs it. An unchanged drawing reuses
+    its map without any run.
+    """
+
+    def __init__(
+        self, contract: dict, patch: int = PATCH, stride: int = STRIDE, occlusion_every: int = 2
+    ) -> None:
         self.table = layer_table(contract)
         self.labels = list(contract.get("labels", [str(i) for i in range(10)]))
         self.probs_name = contract.get("output", {}).get("name", "probs")
@@ -293,13 +302,28 @@ class LookInside:
         self.fetches = [row["name"] for row in self.table[1:]]
         self.kernels = kernel_tiles(contract)
         self.kernel_layer = self.fetches[0] if self.kernels else None  # the first conv output
-        self.patch, self.stride = patch, stride
+        self.patch, self.stride, self.every = patch, stride, max(1, occlusion_every)
         self.legend = {"sequential": SEQUENTIAL.ravel(), "diverging": DIVERGING.ravel()}
         self._boxes = np.zeros((0, 2), np.intp)
+        self._since_run = self.every  # updates since the last occlusion run
+        self._mapped: np.ndarray | None = None  # the image the stored map belongs to
+        self._signed = np.zeros((28, 28))
+        self._plan = "run"
 
     def occlusion_batch(self, image: np.ndarray) -> np.ndarray:
         """[N, 28, 28, 1] occluded copies for ONE batched probs-only run (N = 0: skip the run)."""
+        image = np.asarray(image, np.float32).reshape(28, 28)
+        if self._mapped is not None and np.array_equal(image, self._mapped):
+            self._plan = "reuse"
+        elif self._since_run + 1 < self.every and self._mapped is not None:
+            self._plan = "stale"
+        else:
+            self._plan = "run"
+        self._since_run = 0 if self._plan == "run" else self._since_run + 1
+        if self._plan != "run":
+            return np.zeros((0, 28, 28, 1), np.float32)
         self._boxes = occlusion_boxes(image, self.patch, self.stride)
+        self._mapped = image.copy()
         return occlude(image, self._boxes, self.patch)
 
     def result(
@@ -308,7 +332,8 @@ class LookInside:
         """One update as a plain dict (see site/look-inside.js for its documented shape).
 
         `activations`: output name -> array, with or without the batch axis of 1;
-        `occluded_probs`: [N, 10] from the run on `occlusion_batch(image)` (same image).
+        `occluded_probs`: [N, 10] from the run on `occlusion_batch(image)` (same image), or
+        None when that batch was empty.
         """
         acts = {}
         for row in self.table[1:]:
@@ -324,11 +349,16 @@ class LookInside:
         if self.kernels:
             layers[1]["kernels"] = self.kernels
         probs = np.asarray(acts[self.probs_name], np.float64).ravel()
-        boxes = self._boxes
-        if occluded_probs is None or len(boxes) == 0:
-            signed, top = np.zeros((28, 28)), int(np.argmax(probs))
-        else:
-            signed, top = occlusion_map(probs, np.asarray(occluded_probs), boxes, 28, self.patch)
+        top = int(np.argmax(probs))
+        boxes = self._boxes if self._plan == "run" else np.zeros((0, 2), np.intp)
+        if self._plan == "run":
+            if occluded_probs is None or len(boxes) == 0:
+                self._signed = np.zeros((28, 28))
+            else:
+                self._signed, _ = occlusion_map(
+                    probs, np.asarray(occluded_probs), boxes, 28, self.patch
+                )
+        signed = self._signed
         why, bound = why_image(image, signed)
         return {
             "layers": layers,
@@ -340,7 +370,8 @@ class LookInside:
                 "lo": round(-bound, 4),
                 "hi": round(bound, 4),
                 "top": self.labels[top],
-                "copies": int(len(boxes)),
+                "copies": int(len(boxes)),  # occluded copies run for this update
+                "stale": self._plan == "stale",  # the map is from an earlier drawing state
                 "patch": self.patch,
                 "stride": self.stride,
                 # the signed map itself, rounded: for tests and screen readers' summaries
