@@ -103,9 +103,20 @@ def _open_summary(drawings: list[dict]) -> dict:
         "live_updates_hz": summarize(d["app"]["updates_hz"] for d in drawings),
         "predict_ms": summarize(x for d in drawings for x in d["app"]["latency"]),
         "stages_ms": {
-            k: stage(k) for k in ("activations_ms", "occlusion_ms", "arrange_ms", "paint_ms")
+            k: stage(k)
+            for k in ("activations_ms", "occlusion_ms", "arrange_ms", "convert_ms", "paint_ms")
         },
         "occlusion_batch": summarize(r["batch"] for r in runs if r["batch"] > 1),
+        # Only the updates that ran the occlusion batch (the others reuse the last map).
+        "occlusion_run_ms": summarize(r["occlusion_ms"] for r in renders if r["occlusion_ms"] > 1),
+        # All panel work per update in Python + JS (what it adds to an app update).
+        "panel_total_ms": summarize(
+            sum(
+                r.get(k, 0)
+                for k in ("activations_ms", "occlusion_ms", "arrange_ms", "convert_ms", "paint_ms")
+            )
+            for r in renders
+        ),
         "onnx_runs_per_render": round(len(runs) / max(len(renders), 1), 2),
         "panel_renders": len(renders),
     }

@@ -92,7 +92,7 @@ function legend(kind) {
 /** Build one figure per layer and the layer table, once, from the first result's metadata. */
 function build(result) {
   built = {};
-  layersBox.replaceChildren();
+  layersBox.querySelectorAll("figure").forEach((figure) => figure.remove()); // keeps the detail
   tableBody.replaceChildren();
   for (const layer of result.layers) {
     const figure = document.createElement("figure");
@@ -172,7 +172,9 @@ function showDetail() {
     return;
   }
   detail.hidden = false;
-  const { canvas, marker } = built[layer.name];
+  const { canvas, marker, figure } = built[layer.name];
+  // The enlargement sits right below the chosen layer (on a phone: next to what was tapped).
+  if (detail.previousElementSibling !== figure) figure.after(detail);
   const [x, y] = layer.corners[selected.index];
   const [w, h] = layer.tile;
   Object.assign(marker.style, {

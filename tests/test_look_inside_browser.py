@@ -95,7 +95,13 @@ def model(site_server) -> dict:
 
 def test_panel_shows_every_layer_and_costs_nothing_closed(browser, site_url, model):
     # Service workers off: the precache list hashes site/model/, which a dev model replaces.
-    options = {"viewport": {"width": 900, "height": 900}, "service_workers": "block"}
+    # A phone: narrow, touch (tap to enlarge), the panel scrolls below the canvas.
+    options = {
+        "viewport": {"width": 390, "height": 844},
+        "has_touch": True,
+        "is_mobile": True,
+        "service_workers": "block",
+    }
     with guarded_page(browser, "look_inside", **options) as (_, page, _):
         page.goto(site_url)
         wait_ready(page)
@@ -115,6 +121,7 @@ def test_panel_shows_every_layer_and_costs_nothing_closed(browser, site_url, mod
         page.keyboard.press("Enter")
         page.wait_for_function("window.__panel.stats.renders > 0 && window.mnistDraw.settled()")
         page.keyboard.press("Escape")  # clear, then draw a fresh digit with the panel open
+        page.locator("[data-testid=canvas]").scroll_into_view_if_needed()
         draw(page, 4)
         page.wait_for_function("window.mnistDraw.settled()")
         page.wait_for_function("window.__panel.current() !== null")
@@ -145,6 +152,23 @@ def test_panel_shows_every_layer_and_costs_nothing_closed(browser, site_url, mod
         assert "map 2 of" in detail.locator(".li-detail-title").inner_text()
         assert page.locator("[data-testid=kernel]").is_visible()
         assert detail.locator(".li-weights td").count() == 9
+        # Touch: tapping a tile of a 64-map grid enlarges that very map, right below the grid.
+        grid = page.locator(f"[data-testid=grid-{names[3]}]")
+        grid.scroll_into_view_if_needed()
+        layer = page.evaluate("window.__panel.current().layers[3]")
+        x, y = layer["corners"][9]
+        w, h = layer["tile"]
+        box = grid.bounding_box()
+        page.touchscreen.tap(
+            box["x"] + (x + w / 2) / layer["width"] * box["width"],
+            box["y"] + (y + h / 2) / layer["height"] * box["height"],
+        )
+        title = detail.locator(".li-detail-title").inner_text()
+        assert title.startswith(f"{names[3]}, map 10 of {layer['maps']}"), title
+        assert not page.locator("[data-testid=kernel]").is_visible()  # conv1 only
+        below = detail.evaluate("d => d.previousElementSibling.dataset.layer")
+        assert below == names[3]
+
         table_rows = page.locator("[data-testid=layer-table] tbody tr")
         assert table_rows.count() == len(names)
         total = page.locator("[data-testid=layer-total]").inner_text().replace(",", "")
@@ -154,6 +178,7 @@ def test_panel_shows_every_layer_and_costs_nothing_closed(browser, site_url, mod
         page.locator("[data-testid=look-inside] summary").click()
         page.evaluate("window.__runs.length = 0")
         renders = page.evaluate("window.__panel.stats.renders")
+        page.locator("[data-testid=canvas]").scroll_into_view_if_needed()
         draw(page, 1)
         page.wait_for_function("window.mnistDraw.settled()")
         runs = page.evaluate("window.__runs")
