@@ -25,12 +25,13 @@ class Classifier:
     def __init__(self, ort, session, contract: dict) -> None:
         self.ort = ort
         self.session = session
-        self.contract = contract
         self.input_name = contract["input"]["name"]
         self.output_name = contract["output"]["name"]
-        # Contract v2 gives the batch axis as null (dynamic): one image per predict().
+        # model.json v2 has a dynamic batch (null); one drawing is a batch of one.
         self.input_dims = to_js([1, *contract["input"]["shape"][1:]])
-        self.input_shape = list(contract["input"]["shape"][1:])
+        # The model also exposes features and conv activations; fetch only the probabilities
+        # so ORT skips nothing it needs and computes nothing it doesn't.
+        self.fetches = to_js([self.output_name])
 
     @classmethod
     async def load(cls, ort_session) -> Classifier:
@@ -56,7 +57,7 @@ class Classifier:
         """
         tensor = self.ort.Tensor.new("float32", to_js(image.ravel()), self.input_dims)
         feeds = js.Object.fromEntries(to_js([[self.input_name, tensor]]))
-        outputs = await self.session.run(feeds)
+        outputs = await self.session.run(feeds, self.fetches)
         result = getattr(outputs, self.output_name)
         probabilities = np.asarray(result.data.to_py(), dtype=np.float32)
         result.dispose()
@@ -69,7 +70,7 @@ class Classifier:
         need, so the per-stroke predict() above stays as cheap as before.
         """
         batch = np.ascontiguousarray(batch, dtype=np.float32)
-        dims = to_js([len(batch), *self.input_shape])
+        dims = to_js([len(batch), *self.input_dims.to_py()[1:]])
         tensor = self.ort.Tensor.new("float32", to_js(batch.ravel()), dims)
         feeds = js.Object.fromEntries(to_js([[self.input_name, tensor]]))
         outputs = await self.session.run(feeds, to_js(names))

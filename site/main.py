@@ -98,7 +98,7 @@ async def main() -> None:
         return
     global look
     try:
-        look = LookInside(classifier.contract)
+        look = LookInside((await ort_session.loaded).contract.to_py())
     except KeyError as error:  # a model without the activation outputs: panel says so
         look_inside_panel.unavailable(f"This model has no layer outputs to show ({error}).")
     else:
