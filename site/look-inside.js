@@ -29,7 +29,8 @@
  *       kernels?: {tile, width, height, rgba, corners, lo, hi, values: [[[3x3]]], bias}
  *     } ... ],                          //   (first conv layer only: the filter behind each map)
  *     legend: {sequential: rgba 256x1, diverging: rgba 256x1},
- *     why: {width: 28, height: 28, rgba, lo, hi, top, copies, stale, patch, stride, map},
+ *     why: {width: 28, height: 28, rgba, lo, hi, top, copies, stale, patch, stride,
+ *           map: Float32Array(784)},       // the signed map itself (row-major), not painted
  *     timings?: {activations_ms, occlusion_ms, arrange_ms}   // optional, for the benchmark
  *   }
  */

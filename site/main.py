@@ -56,8 +56,10 @@ def _plain(value):
         for key, item in value.items():
             js.Reflect.set(obj, key, _plain(item))
         return obj
-    if isinstance(value, np.ndarray):
+    if isinstance(value, np.ndarray) and value.dtype == np.uint8:  # RGBA
         return js.Uint8ClampedArray.new(to_js(memoryview(np.ascontiguousarray(value))))
+    if isinstance(value, np.ndarray):  # float maps: small, so a list is fine
+        return js.Float32Array.new(to_js(value.astype(np.float32).ravel().tolist()))
     if isinstance(value, list) and value and isinstance(value[0], dict):
         array = js.Array.new()
         for item in value:

@@ -70,7 +70,8 @@ WHY_JS = """() => {
     else if (input[p] < 0.01) { paperTint += tint; paper += 1; }
   }
   return { ink: inkTint / ink, paper: paperTint / paper, red: red / ink, blue: blue / ink,
-           stale: canvas.closest('section').hasAttribute('data-stale') };
+           stale: canvas.closest('section').hasAttribute('data-stale'),
+           map: window.__panel.current().why.map.length };
 }"""
 
 
@@ -144,6 +145,7 @@ def test_panel_shows_every_layer_and_costs_nothing_closed(browser, site_url, mod
         assert tiles["input"]["varied"] == 1
 
         why = page.evaluate(WHY_JS)
+        assert why["map"] == 784
         assert not why["stale"], "a still drawing must end with an up-to-date why map"
         assert why["ink"] > 3 * why["paper"] + 1, why  # the overlay sits on the ink
         assert why["red"] > why["blue"], why  # mostly "supported the answer"
