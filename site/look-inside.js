@@ -117,7 +117,9 @@ function build(result) {
         "Arrow keys or tap choose one to enlarge.",
     );
     const marker = figure.querySelector(".li-marker");
-    canvas.addEventListener("pointermove", (e) => pick(layer.name, e));
+    // Hover browses within the layer already enlarged; a click / tap / focus picks the layer
+    // (moving the enlargement on mere hover would shift the grids under the pointer).
+    canvas.addEventListener("pointermove", (e) => selected.layer === layer.name && pick(layer.name, e));
     canvas.addEventListener("click", (e) => pick(layer.name, e));
     canvas.addEventListener("focus", () => select(layer.name, selected.layer === layer.name ? selected.index : 0));
     canvas.addEventListener("keydown", (e) => step(layer.name, e));
