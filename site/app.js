@@ -11,6 +11,7 @@ import { Drawing } from "./draw.js";
 import { startEngine } from "./engine.js";
 import { explain } from "./failure.js";
 import { installShortcuts } from "./shortcuts.js";
+import * as lookInside from "./look-inside.js";
 
 /** Below this top probability the answer is shown as "not sure" with the runner-up. */
 export const CONFIDENT = 0.6;
@@ -58,6 +59,11 @@ export function connectPredictor(predictor) {
   predict = predictor;
   setStatus("Ready: draw a digit.", "ready");
   requestPrediction(); // strokes drawn while loading are predicted now
+}
+
+/** Ask for a fresh update of the current drawing (the "Look inside" panel, when opened). */
+export function refresh() {
+  requestPrediction();
 }
 
 /** Schedule a prediction; coalesces bursts of pointer events into one run per settled state. */
@@ -140,6 +146,7 @@ export function showEmpty() {
   }
   previewContext.clearRect(0, 0, 28, 28);
   spoken = "Canvas empty";
+  lookInside.clear(); // the panel empties with the canvas
 }
 
 function drawPreview(modelInput) {
