@@ -1,0 +1,474 @@
+"""Canvas ink -> the digits of a written number, left to right, each as its own 28x28 image.
+
+Pure numpy, like preprocess.py beside it (never imports `js` or `pyscript`): the browser loads it
+under Pyodide, and build_model/, benchmarks/ and tests/ import it as-is. Each digit's 28x28
+image is made by preprocess.normalize_digit, so a digit of a number is normalised exactly like a
+single digit; a drawing that is one digit gives exactly preprocess.describe's image.
+
+Input: the canvas RGBA pixels (ink in alpha, as getImageData gives) and, when known, the strokes
+as point arrays in those canvas pixels plus the pen width. Without strokes (a picture, an MNIST
+benchmark canvas) the connected components of the ink stand in for strokes.
+
+Rules, in order, and why:
+
+1. Units. A stroke is the unit of ink (a pen lift never splits a digit's stroke, and strokes of
+   two neighbours stay separate even where their ink touches). Without strokes, a connected
+   component of the ink (8-connected, ink >= preprocess.INK_NOISE) is the unit.
+2. Noise. A unit smaller than DOT_PENS pen widths on its longer side, or smaller than
+   NOISE_FRACTION of the tallest unit, is a speck. A speck that touches a larger unit's box
+   (grown by a pen width) belongs to it (serifs, a 1's flag, a stray dab); otherwise it is
+   dropped: a dot is not a digit.
+3. Grouping by columns. People write a number left to right, so the strokes of one digit share
+   columns and neighbours mostly do not: two units are one digit when their x-ranges overlap by at
+   least OVERLAP_FRACTION of the narrower one, or one's horizontal centre lies over the other.
+   This joins a 5's detached top bar, a 7's crossbar, a 1's base, the two strokes of a 4 or of a
+   0 (and Hershey-style serifs), but not neighbours that only touch or overlap at their edges,
+   and it does not care about sizes or a sloping baseline, which move ink up and down, not
+   sideways. Grouping repeats until stable (a crossbar can bridge two strokes).
+4. Splitting touching ink. A group much wider than a digit can be (width > SPLIT_ASPECT x its
+   height) is two or more digits whose ink touches (one connected component, or one stroke
+   written through two digits): it is cut at the column with the least ink (column ink
+   profile) away from its ends, then each part is checked again. Only vertical cuts: they are
+   cheap and right for upright writing; slanted touching pairs are a known weakness.
+5. Unreadable. More than MAX_DIGITS groups, or a group whose ink is far longer than any digit's
+   (centre-line length > SCRIBBLE_LENGTH x its larger side: a scribble, a crossing-out), is
+   "can't read this as a number": no digits are reported, never a made-up number.
+
+Each digit's crop is the canvas ink inside its box, restricted to its own strokes/components
+when a neighbour's box reaches into it (touching or overlapping neighbours), then cropped to its
+ink and normalised by preprocess.normalize_digit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import preprocess
+
+#: More digits than this is not read as a number (the reading state becomes "unreadable").
+MAX_DIGITS = 12
+#: A unit whose longer side is below this many pen widths is a dot or speck.
+DOT_PENS = 2.0
+#: ... or below this fraction of the tallest unit's height.
+NOISE_FRACTION = 0.2
+#: Two units are one digit when their x-ranges overlap by this fraction of the narrower one.
+OVERLAP_FRACTION = 0.5
+#: A column group shorter than this fraction of the tallest is a fragment (a 5's bar, a 7's
+#: crossbar, a 1's base, a serif): it joins the nearest digit within ATTACH_FRACTION of the
+#: tallest height, else it is a small digit of its own or, if a speck, dropped.
+FRAGMENT_FRACTION = 0.45
+ATTACH_FRACTION = 0.35
+#: A group wider than this many times max(its height, the median digit height) is split at its
+#: thinnest column: MNIST's widest digits reach 1.25 x their height (99th percentile of 3-9).
+SPLIT_ASPECT = 1.15
+#: A split never leaves a part narrower than this fraction of the group's height.
+MIN_PART = 0.2
+#: Centre-line length (or ink mass / stroke width) above this many times the group's larger side
+#: is a scribble. The longest real digit (an 8 drawn as two loops) is about 4.
+SCRIBBLE_LENGTH = 7.5
+
+EMPTY, DIGITS, UNREADABLE = "empty", "digits", "unreadable"
+
+
+@dataclass
+class Digit:
+    """One digit of the number: its ink box on the canvas, its strokes, its 28x28 image."""
+
+    box: tuple[int, int, int, int]  # (top, bottom, left, right) canvas px, bottom/right exclusive
+    strokes: list[int]  # indices of the strokes (or connected components) it groups
+    image: np.ndarray  # float32 (28, 28), 1 = ink: preprocess.normalize_digit of its ink crop
+
+
+@dataclass
+class Segmentation:
+    """The reading of a canvas: its state, the digits left to right, and why if unreadable."""
+
+    state: str  # EMPTY, DIGITS or UNREADABLE
+    digits: list[Digit] = field(default_factory=list)
+    reason: str = ""
+    canvas: tuple[int, int] = (0, 0)  # (width, height) px
+
+    def batch(self) -> np.ndarray:
+        """The model input for all digits at once: float32 (N, 28, 28, 1)."""
+        if not self.digits:
+            return np.zeros((0, 28, 28, 1), np.float32)
+        return np.stack([d.image for d in self.digits])[..., None]
+
+
+@dataclass
+class _Group:
+    """Units being grouped into one digit; x1/y1 exclusive."""
+
+    x0: int
+    x1: int
+    y0: int
+    y1: int
+    units: list[int]
+    length: float  # centre-line length estimate (px)
+
+    @property
+    def width(self) -> int:
+        return self.x1 - self.x0
+
+    @property
+    def height(self) -> int:
+        return self.y1 - self.y0
+
+    def absorb(self, other: _Group) -> None:
+        self.x0, self.x1 = min(self.x0, other.x0), max(self.x1, other.x1)
+        self.y0, self.y1 = min(self.y0, other.y0), max(self.y1, other.y1)
+        self.units += other.units
+        self.length += other.length
+
+
+# ---- Units: strokes or connected components ------------------------------------------------
+
+
+def _stroke_units(strokes, pen: float, width: int, height: int) -> list[_Group]:
+    """One unit per stroke: its ink box (centre line +- pen/2, on the canvas) and length."""
+    r = pen / 2
+    units = []
+    for i, stroke in enumerate(strokes):
+        pts = np.asarray(stroke, dtype=np.float64).reshape(-1, 2)
+        if pts.size == 0:
+            continue
+        x0 = max(0, int(np.floor(pts[:, 0].min() - r)))
+        x1 = min(width, int(np.ceil(pts[:, 0].max() + r)))
+        y0 = max(0, int(np.floor(pts[:, 1].min() - r)))
+        y1 = min(height, int(np.ceil(pts[:, 1].max() + r)))
+        if x0 >= x1 or y0 >= y1:
+            continue  # entirely off the canvas
+        length = float(np.hypot(*np.diff(pts, axis=0).T).sum()) if len(pts) > 1 else 0.0
+        units.append(_Group(x0, x1, y0, y1, [i], length))
+    return units
+
+
+def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Horizontal runs of True: (row, start, end) arrays, end exclusive, in raster order."""
+    height, width = mask.shape
+    padded = np.zeros((height, width + 2), np.int8)
+    padded[:, 1:-1] = mask
+    step = np.diff(padded, axis=1)
+    rows, starts = np.nonzero(step == 1)
+    _, ends = np.nonzero(step == -1)
+    return rows, starts, ends
+
+
+def _label_runs(rows: np.ndarray, starts: np.ndarray, ends: np.ndarray, width: int) -> np.ndarray:
+    """Component label of each run (8-connectivity), labels 0..k-1 in order of first run."""
+    n = len(rows)
+    if n == 0:
+        return np.zeros(0, np.int64)
+    stride = width + 2
+    key_start = rows * stride + starts
+    key_end = rows * stride + ends
+    # Runs of the row above that touch run b (8-connected): start <= b.end and end >= b.start.
+    above = (rows - 1) * stride
+    first = np.searchsorted(key_end, above + starts, side="left")
+    last = np.searchsorted(key_start, above + ends, side="right") - 1
+    count = np.maximum(last - first + 1, 0)
+    b = np.repeat(np.arange(n), count)
+    offsets = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+    a = np.repeat(first, count) + offsets
+    labels = np.arange(n)
+    while True:  # min-label propagation with pointer jumping: a few passes
+        low = np.minimum(labels[a], labels[b])
+        new = labels.copy()
+        np.minimum.at(new, a, low)
+        np.minimum.at(new, b, low)
+        new = new[new]
+        if np.array_equal(new, labels):
+            break
+        labels = new
+    _, dense = np.unique(labels, return_inverse=True)
+    return dense
+
+
+@dataclass
+class _Components:
+    rows: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+    labels: np.ndarray  # per run
+    shape: tuple[int, int]
+
+    def image(self) -> np.ndarray:
+        """Label image: component index + 1 per pixel, 0 = background."""
+        height, width = self.shape
+        out = np.zeros(height * width, np.int32)
+        lengths = self.ends - self.starts
+        idx = np.repeat(self.rows * width + self.starts - np.cumsum(lengths) + lengths, lengths)
+        idx += np.arange(int(lengths.sum()))
+        out[idx] = np.repeat(self.labels + 1, lengths)
+        return out.reshape(height, width)
+
+
+def _component_units(ink: np.ndarray, pen: float) -> tuple[list[_Group], _Components]:
+    """One unit per connected component of the ink; length = pixel mass / pen width."""
+    rows, starts, ends = _runs(ink >= preprocess.INK_NOISE)
+    labels = _label_runs(rows, starts, ends, ink.shape[1])
+    comps = _Components(rows, starts, ends, labels, ink.shape)
+    k = int(labels.max()) + 1 if labels.size else 0
+    x0 = np.full(k, ink.shape[1]), np.zeros(k, np.int64)
+    y0 = np.full(k, ink.shape[0]), np.zeros(k, np.int64)
+    mass = np.zeros(k)
+    np.minimum.at(x0[0], labels, starts)
+    np.maximum.at(x0[1], labels, ends)
+    np.minimum.at(y0[0], labels, rows)
+    np.maximum.at(y0[1], labels, rows + 1)
+    np.add.at(mass, labels, ends - starts)
+    units = [
+        _Group(int(x0[0][c]), int(x0[1][c]), int(y0[0][c]), int(y0[1][c]), [c], mass[c] / pen)
+        for c in range(k)
+    ]
+    return units, comps
+
+
+# ---- Grouping and splitting ------------------------------------------------------------------
+
+
+def _near(small: _Group, big: _Group, margin: float) -> bool:
+    return (
+        small.x0 < big.x1 + margin
+        and big.x0 < small.x1 + margin
+        and small.y0 < big.y1 + margin
+        and big.y0 < small.y1 + margin
+    )
+
+
+def _same_digit(a: _Group, b: _Group) -> bool:
+    """Rule 3: x-ranges overlap enough, or one's horizontal centre lies over the other."""
+    overlap = min(a.x1, b.x1) - max(a.x0, b.x0)
+    if overlap <= 0:
+        return False
+    if overlap >= OVERLAP_FRACTION * min(a.width, b.width):
+        return True
+    return a.x0 <= (b.x0 + b.x1) / 2 <= a.x1 or b.x0 <= (a.x0 + a.x1) / 2 <= b.x1
+
+
+def _merge_columns(groups: list[_Group]) -> list[_Group]:
+    """Rule 3, repeated until stable (a crossbar can bridge two strokes)."""
+    merged = True
+    while merged:
+        merged = False
+        groups.sort(key=lambda g: g.x0)
+        for i in range(len(groups)):
+            for j in range(i + 1, len(groups)):
+                if groups[j].x0 >= groups[i].x1:
+                    break
+                if _same_digit(groups[i], groups[j]):
+                    groups[i].absorb(groups.pop(j))
+                    merged = True
+                    break
+            if merged:
+                break
+    return groups
+
+
+def _gap(a: _Group, b: _Group) -> float:
+    """Distance between two boxes (0 when they touch or overlap), horizontal first."""
+    dx = max(0, a.x0 - b.x1, b.x0 - a.x1)
+    dy = max(0, a.y0 - b.y1, b.y0 - a.y1)
+    return dx + 0.5 * dy
+
+
+def _group(units: list[_Group], pen: float) -> tuple[list[_Group], list[int]]:
+    """Rules 2 and 3: merge units sharing columns, attach fragments, drop specks.
+
+    -> (digit groups left to right, indices of the dropped units).
+    """
+    groups = _merge_columns(
+        [_Group(u.x0, u.x1, u.y0, u.y1, list(u.units), u.length) for u in units]
+    )
+    tallest = max(g.height for g in groups)
+    speck = max(DOT_PENS * pen, NOISE_FRACTION * tallest)
+    digits = [g for g in groups if g.height >= FRAGMENT_FRACTION * tallest and g.height >= speck]
+    if not digits:  # only specks and flat bits: the largest one, unless it is a speck itself
+        big = max(groups, key=lambda g: max(g.width, g.height))
+        digits = [big] if max(big.width, big.height) >= speck else []
+    fragments = [g for g in groups if not any(g is d for d in digits)]
+    dropped = []
+    reach = ATTACH_FRACTION * tallest
+    for frag in fragments:
+        near = min(digits, key=lambda d: _gap(frag, d), default=None)
+        if near is not None and _gap(frag, near) <= reach:
+            near.absorb(frag)
+        elif max(frag.width, frag.height) >= speck:
+            digits.append(frag)  # a small digit of its own, far from the others
+        else:
+            dropped += frag.units
+    digits.sort(key=lambda g: (g.x0 + g.x1) / 2)
+    return digits, dropped
+
+
+def _split_columns(crop: np.ndarray, ref: float, depth: int = 0) -> list[tuple[int, int]]:
+    """Rule 4: column ranges [c0, c1) of the digits in a crop, cutting where ink is thinnest.
+
+    `ref` is the median digit height of the drawing: a flat wide digit is not two digits.
+    """
+    height, width = crop.shape
+    height = max(height, ref)
+    if depth >= MAX_DIGITS or width <= SPLIT_ASPECT * height:
+        return [(0, width)]
+    lo, hi = max(1, int(MIN_PART * height)), width - max(1, int(MIN_PART * height))
+    if lo >= hi:
+        return [(0, width)]
+    profile = crop[:, lo:hi].sum(axis=0)
+    # Prefer cuts near where equal-width digits would meet: a mild pull towards the middle.
+    cols = np.arange(lo, hi)
+    pull = 1.0 + 0.5 * np.abs(cols - width / 2) / height
+    cut = int(lo + np.argmin((profile + 0.5) * pull))
+    parts = []
+    for c0, c1 in ((0, cut), (cut, width)):
+        piece = crop[:, c0:c1]
+        rows = np.flatnonzero(piece.max(axis=1) >= preprocess.INK_NOISE)
+        if rows.size == 0:
+            continue
+        sub = piece[rows[0] : rows[-1] + 1]
+        parts += [(c0 + a, c0 + b) for a, b in _split_columns(sub, ref, depth + 1)]
+    return parts
+
+
+def _stamp(strokes, indices, pen: float, box: tuple[int, int, int, int]) -> np.ndarray:
+    """Boolean mask over `box` of the pixels within pen/2 + 1 px of the given strokes."""
+    top, bottom, left, right = box
+    mask = np.zeros((bottom - top, right - left), bool)
+    r = pen / 2 + 1.0
+    ri = int(np.ceil(r))
+    oy, ox = np.mgrid[-ri : ri + 1, -ri : ri + 1]
+    disc = (oy * oy + ox * ox) <= r * r
+    oy, ox = oy[disc], ox[disc]
+    step = max(1.0, r / 2)
+    for i in indices:
+        pts = np.asarray(strokes[i], dtype=np.float64).reshape(-1, 2)
+        if len(pts) > 1:  # resample so consecutive stamps overlap
+            seg = np.hypot(*np.diff(pts, axis=0).T)
+            along = np.concatenate([[0.0], np.cumsum(seg)])
+            t = np.arange(0.0, along[-1] + step, step)
+            pts = np.stack([np.interp(t, along, pts[:, 0]), np.interp(t, along, pts[:, 1])], 1)
+        cy = np.floor(pts[:, 1]).astype(np.int64)[:, None] + oy - top
+        cx = np.floor(pts[:, 0]).astype(np.int64)[:, None] + ox - left
+        ok = (cy >= 0) & (cy < mask.shape[0]) & (cx >= 0) & (cx < mask.shape[1])
+        mask[cy[ok], cx[ok]] = True
+    return mask
+
+
+def _overlaps(g: _Group, others: list[_Group]) -> bool:
+    return any(
+        o is not g and o.x0 < g.x1 and g.x0 < o.x1 and o.y0 < g.y1 and g.y0 < o.y1 for o in others
+    )
+
+
+# ---- The whole reading -----------------------------------------------------------------------
+
+
+def segment(
+    rgba: np.ndarray, strokes: list | None = None, pen_width: float | None = None
+) -> Segmentation:
+    """Split the ink of canvas pixels into the digits of a number, left to right.
+
+    `rgba`: (H, W, 4) uint8 canvas pixels. `strokes`: point arrays (K, 2) of (x, y) canvas px,
+    one per stroke, or None to use connected components of the ink. `pen_width`: the pen's
+    lineWidth in canvas px (estimated from the ink when None). Raises ValueError for malformed
+    pixels; an empty or unreadable canvas is a normal result.
+    """
+    ink = preprocess.ink_map(preprocess.validate_rgba(rgba))
+    height, width = ink.shape
+    result = Segmentation(EMPTY, canvas=(width, height))
+    full_box = preprocess.bounding_box(ink)
+    if full_box is None or float(ink.max()) < preprocess.EMPTY_LEVEL:
+        return result
+    if pen_width is None or pen_width <= 0:
+        pen_width = max(1.0, preprocess.stroke_width(ink))
+    comps = None
+    if strokes is not None:
+        units = _stroke_units(strokes, pen_width, width, height)
+    else:
+        units, comps = _component_units(ink, pen_width)
+    if not units:
+        return result
+    groups, dropped = _group(units, pen_width)
+    if not groups:
+        return result  # only specks: nothing to read
+    if len(groups) > MAX_DIGITS:
+        result.state, result.reason = UNREADABLE, f"more than {MAX_DIGITS} digits"
+        return result
+    for g in groups:
+        if g.length > SCRIBBLE_LENGTH * max(g.width, g.height):
+            result.state, result.reason = UNREADABLE, "scribble: ink too long for a digit"
+            return result
+
+    labels = None
+    ref = float(np.median([g.height for g in groups]))
+    digits: list[Digit] = []
+    for g in groups:
+        if len(groups) == 1 and not dropped:
+            box = full_box  # exactly describe()'s crop: a single digit is read as before
+            crop = ink[box[0] : box[1], box[2] : box[3]]
+        else:
+            box = (g.y0, g.y1, g.x0, g.x1)
+            crop = ink[g.y0 : g.y1, g.x0 : g.x1]
+            if _overlaps(g, groups) or dropped:
+                if comps is not None:
+                    if labels is None:
+                        labels = comps.image()
+                    mask = np.isin(labels[g.y0 : g.y1, g.x0 : g.x1], np.asarray(g.units) + 1)
+                else:
+                    mask = _stamp(strokes, g.units, pen_width, box)
+                crop = crop * mask
+        for c0, c1 in _split_columns(crop, ref):
+            part = crop[:, c0:c1]
+            inner = preprocess.bounding_box(part)
+            if inner is None:
+                continue
+            t, b, left, right = inner
+            part_box = (box[0] + t, box[0] + b, box[2] + c0 + left, box[2] + c0 + right)
+            if len(groups) == 1 and not dropped and (c0, c1) == (0, crop.shape[1]):
+                image = preprocess.normalize_digit(crop)
+            else:
+                image = preprocess.normalize_digit(part[t:b, left:right])
+            digits.append(Digit(part_box, sorted(g.units), image))
+    if len(digits) > MAX_DIGITS:
+        result.state, result.reason = UNREADABLE, f"more than {MAX_DIGITS} digits"
+        return result
+    if not digits:
+        return result
+    result.state, result.digits = DIGITS, digits
+    return result
+
+
+def reading(seg: Segmentation, probs: np.ndarray | None, low_below: float = 0.6) -> dict:
+    """The plain, JSON-able result the page renders (site/number-view.js documents the shape).
+
+    `probs`: (N, 10) class probabilities of seg.batch() from ONE batched model run (None or
+    empty when there are no digits). A digit whose top probability is below `low_below` is
+    marked low-confidence.
+    """
+    out = {
+        "state": seg.state,
+        "number": "",
+        "reason": seg.reason,
+        "canvas": list(seg.canvas),
+        "digits": [],
+    }
+    if seg.state != DIGITS:
+        return out
+    probs = np.asarray(probs, dtype=np.float64).reshape(len(seg.digits), 10)
+    for d, p in zip(seg.digits, probs, strict=True):
+        best = int(p.argmax())
+        top, bottom, left, right = d.box
+        out["digits"].append(
+            {
+                "digit": best,
+                "confidence": round(float(p[best]), 4),
+                "low": bool(p[best] < low_below),
+                "probs": [round(float(v), 4) for v in p],
+                "box": [left, top, right - left, bottom - top],
+                "strokes": list(d.strokes),
+                "image": [round(float(v), 3) for v in d.image.ravel()],
+            }
+        )
+    out["number"] = "".join(str(d["digit"]) for d in out["digits"])
+    return out
