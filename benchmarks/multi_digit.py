@@ -383,7 +383,8 @@ def markdown(report: dict, title: str) -> str:
         "",
         f"{report['cases']} numbers; exact {report['exact']:.1%}, digit count right "
         f"{report['count_right']:.1%}, per digit (count right) {report['per_digit']:.2%}; "
-        f"segment() median {report['segment_ms']['median']} ms, p95 {report['segment_ms']['p95']} ms.",
+        f"segment() median {report['segment_ms']['median']} ms, "
+        f"p95 {report['segment_ms']['p95']} ms.",
         "",
     ]
     for key in ("by_length", "by_gap", "by_sizes", "by_slope", "by_style"):
