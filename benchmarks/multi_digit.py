@@ -68,7 +68,7 @@ INK = 0.3  # alpha fraction counted as ink when measuring gaps
 def read_number(session, rgba: np.ndarray, strokes=None, pen_width=None) -> dict:
     """The app's pipeline in CPython: segment -> one batched ONNX run -> segment.reading()."""
     seg = segment.segment(rgba, strokes, pen_width)
-    probs = predict_onnx(session, seg.batch()) if seg.digits else None
+    probs = predict_onnx(session, seg.batch()) if seg.images else None
     return segment.reading(seg, probs)
 
 
@@ -296,10 +296,11 @@ def evaluate(model: Path, cases: list[dict], jobs: int, pictures: Path | None = 
     failures = []
     offset = 0
     for case, d in zip(cases, done, strict=True):
-        n = len(d["seg"].digits)
-        probs = allprobs[offset : offset + n] if n else None
-        offset += n
+        k = len(d["seg"].images)
+        probs = allprobs[offset : offset + k] if k else None
+        offset += k
         read = segment.reading(d["seg"], probs)
+        n = len(read["digits"])
         right = read["number"] == d["truth"]
         case["length_gap"] = f"{case['length']}/{case['gap']}"
         for k, g in groups.items():

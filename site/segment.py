@@ -58,13 +58,31 @@ OVERLAP_FRACTION = 0.5
 #: A column group shorter than this fraction of the tallest is a fragment (a 5's bar, a 7's
 #: crossbar, a 1's base, a serif): it joins the nearest digit within ATTACH_FRACTION of the
 #: tallest height, else it is a small digit of its own or, if a speck, dropped.
-FRAGMENT_FRACTION = 0.45
+FRAGMENT_FRACTION = 0.5
 ATTACH_FRACTION = 0.35
 #: A group wider than this many times max(its height, the median digit height) is split at its
 #: thinnest column: MNIST's widest digits reach 1.25 x their height (99th percentile of 3-9).
 SPLIT_ASPECT = 1.15
+#: Without strokes, a group wider than this many times the digit height may be touching digits
+#: (a 1 and a 0 are ~1.2 wide): the model reads it whole and cut, and the better reading wins.
+LATTICE_ASPECT = 1.15
 #: A split never leaves a part narrower than this fraction of the group's height.
-MIN_PART = 0.2
+MIN_PART = 0.15
+#: Candidate cuts of touching ink: at most MAX_CUTS, at least MIN_CUT_GAP x height apart; each
+#: piece of a reading costs PIECE_COST (log-probability) so that two confident pieces do not beat
+#: one confident digit by chance.
+MAX_CUTS = 6
+#: A piece of touching ink wider than ASPECT_FREE x its height costs ASPECT_PENALTY per unit of
+#: aspect beyond (log-probability): 90 % of MNIST digits are at most as wide as tall and 1.7 %
+#: wider than 1.3, while two touching digits are typically 1.2-1.6 wide, and the model reads
+#: many such pairs confidently as one digit.
+ASPECT_FREE = 1.0
+ASPECT_THIN = 0.5
+#: No piece is wider than this many times the digit height.
+WHOLE_MAX = 1.6
+ASPECT_PENALTY = 3.0
+MIN_CUT_GAP = 0.15
+PIECE_COST = -0.05
 #: Centre-line length (or ink mass / stroke width) above this many times the group's larger side
 #: is a scribble. The longest real digit (an 8 drawn as two loops) is about 4.
 SCRIBBLE_LENGTH = 7.5
@@ -79,22 +97,68 @@ class Digit:
     box: tuple[int, int, int, int]  # (top, bottom, left, right) canvas px, bottom/right exclusive
     strokes: list[int]  # indices of the strokes (or connected components) it groups
     image: np.ndarray  # float32 (28, 28), 1 = ink: preprocess.normalize_digit of its ink crop
+    index: int = 0  # its row in Segmentation.batch()
+
+
+@dataclass
+class _Lattice:
+    """Touching ink that must be cut: candidate cut columns and every plausible piece between
+    two of them (rule 4). The model's reading of the pieces picks the cuts (resolve)."""
+
+    pieces: dict[tuple[int, int], Digit]  # (cut i, cut j) -> the piece between them
+    n_cuts: int
 
 
 @dataclass
 class Segmentation:
-    """The reading of a canvas: its state, the digits left to right, and why if unreadable."""
+    """The reading of a canvas: its state, the digits left to right, and why if unreadable.
+
+    `digits` is final unless touching ink had to be cut (`slots` then holds candidate pieces);
+    either way `batch()` is the one model input and `resolve(probs)` gives the final digits.
+    """
 
     state: str  # EMPTY, DIGITS or UNREADABLE
     digits: list[Digit] = field(default_factory=list)
     reason: str = ""
     canvas: tuple[int, int] = (0, 0)  # (width, height) px
+    slots: list[Digit | _Lattice] = field(default_factory=list)
+    images: list[np.ndarray] = field(default_factory=list)
 
     def batch(self) -> np.ndarray:
-        """The model input for all digits at once: float32 (N, 28, 28, 1)."""
-        if not self.digits:
+        """The model input for all digits (and candidate pieces) at once: (N, 28, 28, 1)."""
+        if not self.images:
             return np.zeros((0, 28, 28, 1), np.float32)
-        return np.stack([d.image for d in self.digits])[..., None]
+        return np.stack(self.images)[..., None]
+
+    def resolve(self, probs: np.ndarray | None) -> list[Digit]:
+        """The digits left to right, given the model's (N, 10) probabilities for batch().
+
+        Where touching ink was cut, the cuts whose pieces the model reads most confidently win
+        (the sum of log top-probabilities over the pieces, a path through the cut lattice).
+        """
+        if not any(isinstance(slot, _Lattice) for slot in self.slots):
+            return self.digits
+        probs = np.asarray(probs, np.float64)
+        logp = np.log(np.maximum(probs.max(axis=1), 1e-9))
+        out = []
+        for slot in self.slots:
+            if isinstance(slot, Digit):
+                out.append(slot)
+                continue
+            best = {0: (0.0, [])}
+            for j in range(1, slot.n_cuts):
+                options = [
+                    (
+                        best[i][0] + logp[piece.index] + PIECE_COST + _shape_prior(piece, probs),
+                        best[i][1] + [piece],
+                    )
+                    for (i, jj), piece in slot.pieces.items()
+                    if jj == j and i in best
+                ]
+                if options:
+                    best[j] = max(options, key=lambda o: o[0])
+            out += best.get(slot.n_cuts - 1, (0.0, []))[1]
+        return out
 
 
 @dataclass
@@ -401,10 +465,10 @@ def segment(
             return result
 
     labels = None
-    ref = float(np.median([g.height for g in groups]))
-    digits: list[Digit] = []
+    crops = []
+    single = len(groups) == 1 and not dropped
     for g in groups:
-        if len(groups) == 1 and not dropped:
+        if single:
             box = full_box  # exactly describe()'s crop: a single digit is read as before
             crop = ink[box[0] : box[1], box[2] : box[3]]
         else:
@@ -418,25 +482,100 @@ def segment(
                 else:
                     mask = _stamp(strokes, g.units, pen_width, box)
                 crop = crop * mask
-        for c0, c1 in _split_columns(crop, ref):
-            part = crop[:, c0:c1]
-            inner = preprocess.bounding_box(part)
-            if inner is None:
-                continue
-            t, b, left, right = inner
-            part_box = (box[0] + t, box[0] + b, box[2] + c0 + left, box[2] + c0 + right)
-            if len(groups) == 1 and not dropped and (c0, c1) == (0, crop.shape[1]):
-                image = preprocess.normalize_digit(crop)
-            else:
-                image = preprocess.normalize_digit(part[t:b, left:right])
-            digits.append(Digit(part_box, sorted(g.units), image))
-    if len(digits) > MAX_DIGITS:
+        crops.append((g, box, crop, float(crop.shape[0])))
+    ref = float(np.median([c[3] for c in crops]))
+    # Without strokes, touching neighbours are one component: a group as wide as a digit may
+    # be two (a 1 touching a 0), so the model is asked from LATTICE_ASPECT on. With strokes,
+    # neighbours are separate units already and only a group too wide for any digit is cut.
+    whole_up_to = LATTICE_ASPECT if comps is not None else SPLIT_ASPECT
+    for g, box, crop, own in crops:
+        units = sorted(g.units)
+        height = max(own, ref)
+        if crop.shape[1] <= whole_up_to * height:
+            image = preprocess.normalize_digit(crop) if single else None
+            digit = _piece(crop, box, 0, crop.shape[1], units, image)
+            if digit is not None:
+                result.slots.append(digit)
+            continue
+        cuts = _cut_candidates(crop, height)
+        whole = (0, len(cuts) - 1)  # always a candidate, so a reading always exists
+        pieces = {}
+        for i in range(len(cuts)):
+            for j in range(i + 1, len(cuts)):
+                w = cuts[j] - cuts[i]
+                if w > WHOLE_MAX * height and (i, j) != whole:
+                    continue
+                if w >= MIN_PART * height or (i, j) == whole:
+                    piece = _piece(crop, box, cuts[i], cuts[j], units)
+                    # A piece as short as a fragment (a 5's bar cut off) is not a digit.
+                    short = piece is None or piece.box[1] - piece.box[0] < FRAGMENT_FRACTION * ref
+                    if piece is not None and (not short or (i, j) == whole):
+                        pieces[(i, j)] = piece
+        result.slots.append(_Lattice(pieces, len(cuts)))
+    for slot in result.slots:
+        for d in slot.pieces.values() if isinstance(slot, _Lattice) else [slot]:
+            d.index = len(result.images)
+            result.images.append(d.image)
+    result.digits = [slot for slot in result.slots if isinstance(slot, Digit)]
+    if len(result.digits) > MAX_DIGITS:
         result.state, result.reason = UNREADABLE, f"more than {MAX_DIGITS} digits"
+        result.slots, result.images, result.digits = [], [], []
         return result
-    if not digits:
-        return result
-    result.state, result.digits = DIGITS, digits
+    if result.images:
+        result.state = DIGITS
     return result
+
+
+def _shape_prior(piece: Digit, probs: np.ndarray) -> float:
+    """Log-penalty for a piece whose width/height is implausible for the digit it is read as:
+    two touching digits read as one wide 0, or half a 0 read as a fat 7."""
+    top, bottom, left, right = piece.box
+    aspect = (right - left) / max(1, bottom - top)
+    too_wide = max(0.0, aspect - ASPECT_FREE)
+    # Only a 1 is thinner than ASPECT_THIN (MNIST: 5th percentile of 2-9 is 0.5).
+    too_thin = max(0.0, ASPECT_THIN - aspect) if int(probs[piece.index].argmax()) != 1 else 0.0
+    return -ASPECT_PENALTY * (too_wide + 2 * too_thin)
+
+
+def _piece(crop, box, c0: int, c1: int, units: list[int], image=None) -> Digit | None:
+    """The digit in columns [c0, c1) of a group's crop: its tight box and 28x28 image."""
+    part = crop[:, c0:c1]
+    inner = preprocess.bounding_box(part)
+    if inner is None:
+        return None
+    t, b, left, right = inner
+    if image is None:
+        image = preprocess.normalize_digit(part[t:b, left:right])
+    part_box = (box[0] + t, box[0] + b, box[2] + c0 + left, box[2] + c0 + right)
+    return Digit(part_box, units, image)
+
+
+def _cut_candidates(crop: np.ndarray, height: float) -> list[int]:
+    """Rule 4: candidate cut columns of touching ink, 0 and width included.
+
+    Local minima of the column ink profile (where the least ink crosses: the usual place two
+    digits touch), the thinnest MAX_CUTS of them kept at least MIN_CUT_GAP of the height apart,
+    plus the greedy cuts of _split_columns so a reading always exists.
+    """
+    width = crop.shape[1]
+    profile = crop.sum(axis=0)
+    smooth = np.convolve(profile, np.ones(3) / 3, mode="same")
+    lo, hi = max(1, int(MIN_PART * height)), width - max(1, int(MIN_PART * height))
+    cols = np.arange(lo, hi)
+    if cols.size == 0:
+        return [0, width]
+    inner = smooth[lo:hi]
+    left = np.concatenate([[np.inf], inner[:-1]])
+    right = np.concatenate([inner[1:], [np.inf]])
+    minima = cols[(inner <= left) & (inner <= right)]
+    chosen: list[int] = []
+    for c in minima[np.argsort(smooth[minima], kind="stable")]:
+        if all(abs(c - k) >= MIN_CUT_GAP * height for k in chosen):
+            chosen.append(int(c))
+        if len(chosen) == MAX_CUTS:
+            break
+    greedy = [c0 for c0, _ in _split_columns(crop, height)[1:]]
+    return sorted({0, width, *chosen, *greedy})
 
 
 def reading(seg: Segmentation, probs: np.ndarray | None, low_below: float = 0.6) -> dict:
@@ -455,8 +594,9 @@ def reading(seg: Segmentation, probs: np.ndarray | None, low_below: float = 0.6)
     }
     if seg.state != DIGITS:
         return out
-    probs = np.asarray(probs, dtype=np.float64).reshape(len(seg.digits), 10)
-    for d, p in zip(seg.digits, probs, strict=True):
+    probs = np.asarray(probs, dtype=np.float64).reshape(len(seg.images), 10)
+    for d in seg.resolve(probs):
+        p = probs[d.index]
         best = int(p.argmax())
         top, bottom, left, right = d.box
         out["digits"].append(
@@ -467,6 +607,7 @@ def reading(seg: Segmentation, probs: np.ndarray | None, low_below: float = 0.6)
                 "probs": [round(float(v), 4) for v in p],
                 "box": [left, top, right - left, bottom - top],
                 "strokes": list(d.strokes),
+                "index": d.index,
                 "image": [round(float(v), 3) for v in d.image.ravel()],
             }
         )
