@@ -51,7 +51,13 @@ from digit_strokes import STYLES, digit_paths, place, render_rgba  # noqa: E402
 # ---- Defaults -----------------------------------------------------------------------------------
 MODEL = ROOT / "site" / "model" / "mnist_cnn.onnx"
 SEED = 13
-GAPS = {"wide": (0.35, 0.6), "normal": (0.15, 0.3), "narrow": (0.04, 0.1), "touching": None}
+GAPS = {
+    "wide": (0.35, 0.6),
+    "normal": (0.15, 0.3),
+    "narrow": (0.04, 0.1),
+    "abutting": None,
+    "touching": None,
+}
 LENGTHS = (2, 3, 4, 5, 6, 8, 10)
 PER_CELL = {4: 400}  # numbers per (length, gap); 4-digit numbers carry the targets
 PER_CELL_DEFAULT = 100
@@ -123,6 +129,14 @@ def compose(patches: list[np.ndarray], gap: str, slope: float, rng) -> np.ndarra
         bottom = base0 + slope * x + rng.uniform(-0.04, 0.04) * h
         top = int(np.clip(round(bottom - ph), 0, height - ph))
         if i:
+            if gap == "abutting":  # boxes meet (+-2 px); the ink may or may not touch
+                x = max(0, x + int(rng.integers(-2, 3)))
+                if x + pw > width:
+                    break
+                region = canvas[top : top + ph, x : x + pw]
+                np.maximum(region, p, out=region)
+                x += pw
+                continue
             d = _gap_shift(canvas >= INK, p >= INK, top)
             lo_hi = GAPS[gap]
             want = -rng.uniform(1, max(1.5, 0.04 * h)) if lo_hi is None else rng.uniform(*lo_hi) * h

@@ -65,18 +65,29 @@ ATTACH_FRACTION = 0.35
 SPLIT_ASPECT = 1.15
 #: Without strokes, a group wider than this many times the digit height may be touching digits
 #: (a 1 and a 0 are ~1.2 wide): the model reads it whole and cut, and the better reading wins.
-LATTICE_ASPECT = 1.15
+LATTICE_ASPECT = 0.8
 #: A split never leaves a part narrower than this fraction of the group's height.
 MIN_PART = 0.15
+#: The largest writing slant corrected when grouping (x px per y px, about 35 degrees).
+MAX_SLANT = 0.7
+#: Without strokes, a component wider than ERODE_ASPECT x its height is eroded by ERODE_FRACTION
+#: of the stroke width to see whether it falls apart into side-by-side digits.
+ERODE_ASPECT = 0.8
+ERODE_FRACTION = 0.35
 #: Candidate cuts of touching ink: at most MAX_CUTS, at least MIN_CUT_GAP x height apart; each
 #: piece of a reading costs PIECE_COST (log-probability) so that two confident pieces do not beat
 #: one confident digit by chance.
 MAX_CUTS = 6
+#: Slants of cut lines (columns per row, top to the right): upright and leaning writing.
+CUT_SLANTS = (0.0, -0.25, 0.25, 0.5)
 #: A piece of touching ink wider than ASPECT_FREE x its height costs ASPECT_PENALTY per unit of
 #: aspect beyond (log-probability): 90 % of MNIST digits are at most as wide as tall and 1.7 %
 #: wider than 1.3, while two touching digits are typically 1.2-1.6 wide, and the model reads
 #: many such pairs confidently as one digit.
 ASPECT_FREE = 1.0
+#: A group narrow enough to be one digit is cut only when the model reads it whole with less
+#: than this confidence.
+WHOLE_SURE = 0.9
 ASPECT_THIN = 0.5
 #: No piece is wider than this many times the digit height.
 WHOLE_MAX = 1.6
@@ -107,6 +118,7 @@ class _Lattice:
 
     pieces: dict[tuple[int, int], Digit]  # (cut i, cut j) -> the piece between them
     n_cuts: int
+    optional: bool = False  # narrow enough to be one digit: cut only if read poorly whole
 
 
 @dataclass
@@ -145,6 +157,10 @@ class Segmentation:
             if isinstance(slot, Digit):
                 out.append(slot)
                 continue
+            whole = slot.pieces.get((0, slot.n_cuts - 1))
+            if slot.optional and whole is not None and logp[whole.index] > np.log(WHOLE_SURE):
+                out.append(whole)
+                continue
             best = {0: (0.0, [])}
             for j in range(1, slot.n_cuts):
                 options = [
@@ -171,6 +187,9 @@ class _Group:
     y1: int
     units: list[int]
     length: float  # centre-line length estimate (px)
+    points: np.ndarray | None = None  # (N, 2) x, y of its ink (units only), for the slant
+    sx0: float = 0.0  # x-range after deslanting (see _deslant): what grouping compares
+    sx1: float = 0.0
 
     @property
     def width(self) -> int:
@@ -182,6 +201,7 @@ class _Group:
 
     def absorb(self, other: _Group) -> None:
         self.x0, self.x1 = min(self.x0, other.x0), max(self.x1, other.x1)
+        self.sx0, self.sx1 = min(self.sx0, other.sx0), max(self.sx1, other.sx1)
         self.y0, self.y1 = min(self.y0, other.y0), max(self.y1, other.y1)
         self.units += other.units
         self.length += other.length
@@ -205,7 +225,7 @@ def _stroke_units(strokes, pen: float, width: int, height: int) -> list[_Group]:
         if x0 >= x1 or y0 >= y1:
             continue  # entirely off the canvas
         length = float(np.hypot(*np.diff(pts, axis=0).T).sum()) if len(pts) > 1 else 0.0
-        units.append(_Group(x0, x1, y0, y1, [i], length))
+        units.append(_Group(x0, x1, y0, y1, [i], length, pts))
     return units
 
 
@@ -269,25 +289,96 @@ class _Components:
         return out.reshape(height, width)
 
 
-def _component_units(ink: np.ndarray, pen: float) -> tuple[list[_Group], _Components]:
-    """One unit per connected component of the ink; length = pixel mass / pen width."""
+def _component_units(ink: np.ndarray, pen: float) -> tuple[list[_Group], np.ndarray]:
+    """One unit per connected component of the ink, touching digits pulled apart by erosion;
+    -> (units, label image: unit index + 1 per pixel, 0 = background). Length = mass / pen."""
     rows, starts, ends = _runs(ink >= preprocess.INK_NOISE)
     labels = _label_runs(rows, starts, ends, ink.shape[1])
-    comps = _Components(rows, starts, ends, labels, ink.shape)
+    image = _Components(rows, starts, ends, labels, ink.shape).image()
     k = int(labels.max()) + 1 if labels.size else 0
     x0 = np.full(k, ink.shape[1]), np.zeros(k, np.int64)
     y0 = np.full(k, ink.shape[0]), np.zeros(k, np.int64)
-    mass = np.zeros(k)
     np.minimum.at(x0[0], labels, starts)
     np.maximum.at(x0[1], labels, ends)
     np.minimum.at(y0[0], labels, rows)
     np.maximum.at(y0[1], labels, rows + 1)
-    np.add.at(mass, labels, ends - starts)
-    units = [
-        _Group(int(x0[0][c]), int(x0[1][c]), int(y0[0][c]), int(y0[1][c]), [c], mass[c] / pen)
-        for c in range(k)
-    ]
-    return units, comps
+    units = []
+    out = np.zeros_like(image)
+    for c in range(k):
+        top, bottom, left, right = int(y0[0][c]), int(y0[1][c]), int(x0[0][c]), int(x0[1][c])
+        region = out[top:bottom, left:right]
+        mask = image[top:bottom, left:right] == c + 1
+        parts = _erode_apart(mask, pen) if right - left > ERODE_ASPECT * (bottom - top) else None
+        if parts is None:
+            ys, xs = np.nonzero(mask)
+            pts = np.stack([xs + left + 0.5, ys + top + 0.5], axis=1)
+            units.append(_Group(left, right, top, bottom, [len(units)], mask.sum() / pen, pts))
+            region[mask] = len(units)
+            continue
+        for part in parts:
+            ys, xs = np.nonzero(part)
+            units.append(
+                _Group(
+                    left + int(xs.min()),
+                    left + int(xs.max()) + 1,
+                    top + int(ys.min()),
+                    top + int(ys.max()) + 1,
+                    [len(units)],
+                    part.sum() / pen,
+                )
+            )
+            region[part] = len(units)
+    return units, out
+
+
+def _erode_apart(mask: np.ndarray, pen: float) -> list[np.ndarray] | None:
+    """Rule 1b: neighbours whose ink only touches are one component; eroding it by a third of
+    the stroke width breaks a thin contact but not a digit's own strokes. -> the masks of the
+    side-by-side parts (every pixel given to the part that grows into it first), or None."""
+    eroded = mask
+    for _ in range(max(1, round(pen * ERODE_FRACTION))):
+        p = np.pad(eroded, 1)
+        eroded = (
+            p[1:-1, 1:-1]
+            & p[:-2, 1:-1]
+            & p[2:, 1:-1]
+            & p[1:-1, :-2]
+            & p[1:-1, 2:]
+            & p[:-2, :-2]
+            & p[:-2, 2:]
+            & p[2:, :-2]
+            & p[2:, 2:]
+        )
+    rows, starts, ends = _runs(eroded)
+    if rows.size == 0:
+        return None
+    run_labels = _label_runs(rows, starts, ends, mask.shape[1])
+    seeds = _Components(rows, starts, ends, run_labels, mask.shape).image()
+    height = mask.shape[0]
+    big = []
+    for lab in range(1, int(run_labels.max()) + 2):
+        ys, xs = np.nonzero(seeds == lab)
+        if ys.size and ys.max() - ys.min() + 1 >= FRAGMENT_FRACTION * height:
+            big.append((xs.min(), xs.max(), lab))
+    if len(big) < 2:
+        return None
+    # Grow the seeds back over the original ink, one 8-neighbour ring at a time.
+    grown = seeds
+    for _ in range(mask.shape[0] + mask.shape[1]):
+        p = np.pad(grown, 1)
+        ring = np.maximum.reduce(
+            [
+                p[1 + dy : p.shape[0] - 1 + dy, 1 + dx : p.shape[1] - 1 + dx]
+                for dy in (-1, 0, 1)
+                for dx in (-1, 0, 1)
+            ]
+        )
+        new = np.where((grown == 0) & mask, ring, grown)
+        if np.array_equal(new, grown):
+            break
+        grown = new
+    parts = [grown == lab for lab in range(1, int(grown.max()) + 1)]
+    return [part for part in parts if part.any()]
 
 
 # ---- Grouping and splitting ------------------------------------------------------------------
@@ -304,12 +395,12 @@ def _near(small: _Group, big: _Group, margin: float) -> bool:
 
 def _same_digit(a: _Group, b: _Group) -> bool:
     """Rule 3: x-ranges overlap enough, or one's horizontal centre lies over the other."""
-    overlap = min(a.x1, b.x1) - max(a.x0, b.x0)
+    overlap = min(a.sx1, b.sx1) - max(a.sx0, b.sx0)
     if overlap <= 0:
         return False
-    if overlap >= OVERLAP_FRACTION * min(a.width, b.width):
+    if overlap >= OVERLAP_FRACTION * min(a.sx1 - a.sx0, b.sx1 - b.sx0):
         return True
-    return a.x0 <= (b.x0 + b.x1) / 2 <= a.x1 or b.x0 <= (a.x0 + a.x1) / 2 <= b.x1
+    return a.sx0 <= (b.sx0 + b.sx1) / 2 <= a.sx1 or b.sx0 <= (a.sx0 + a.sx1) / 2 <= b.sx1
 
 
 def _merge_columns(groups: list[_Group]) -> list[_Group]:
@@ -317,10 +408,10 @@ def _merge_columns(groups: list[_Group]) -> list[_Group]:
     merged = True
     while merged:
         merged = False
-        groups.sort(key=lambda g: g.x0)
+        groups.sort(key=lambda g: g.sx0)
         for i in range(len(groups)):
             for j in range(i + 1, len(groups)):
-                if groups[j].x0 >= groups[i].x1:
+                if groups[j].sx0 >= groups[i].sx1:
                     break
                 if _same_digit(groups[i], groups[j]):
                     groups[i].absorb(groups.pop(j))
@@ -333,9 +424,37 @@ def _merge_columns(groups: list[_Group]) -> list[_Group]:
 
 def _gap(a: _Group, b: _Group) -> float:
     """Distance between two boxes (0 when they touch or overlap), horizontal first."""
-    dx = max(0, a.x0 - b.x1, b.x0 - a.x1)
+    dx = max(0, a.sx0 - b.sx1, b.sx0 - a.sx1)
     dy = max(0, a.y0 - b.y1, b.y0 - a.y1)
     return dx + 0.5 * dy
+
+
+def _deslant(units: list[_Group], pad: float) -> float:
+    """Rule 3a: measure the writing's slant and set every unit's deslanted x-range.
+
+    Handwriting leans, so the box of a leaning 1 or 7 reaches over its neighbour's columns. The
+    slant is the median over the tall units of their ink's x-on-y regression slope (a baseline
+    that slopes moves whole digits, not the ink within one); x' = x - slant * (y - middle).
+    Returns the slant (x px per y px).
+    """
+    tallest = max(u.height for u in units)
+    slants = []
+    for u in units:
+        if u.points is None or u.height < 0.5 * tallest or len(u.points) < 3:
+            continue
+        x, y = u.points[:, 0], u.points[:, 1]
+        var = float(((y - y.mean()) ** 2).mean())
+        if var > 0:
+            slants.append(float(((x - x.mean()) * (y - y.mean())).mean()) / var)
+    slant = float(np.clip(np.median(slants), -MAX_SLANT, MAX_SLANT)) if slants else 0.0
+    middle = np.mean([(u.y0 + u.y1) / 2 for u in units])
+    for u in units:
+        if u.points is None or len(u.points) == 0:
+            u.sx0, u.sx1 = float(u.x0), float(u.x1)
+            continue
+        xs = u.points[:, 0] - slant * (u.points[:, 1] - middle)
+        u.sx0, u.sx1 = float(xs.min()) - pad, float(xs.max()) + pad
+    return slant
 
 
 def _group(units: list[_Group], pen: float) -> tuple[list[_Group], list[int]]:
@@ -344,7 +463,7 @@ def _group(units: list[_Group], pen: float) -> tuple[list[_Group], list[int]]:
     -> (digit groups left to right, indices of the dropped units).
     """
     groups = _merge_columns(
-        [_Group(u.x0, u.x1, u.y0, u.y1, list(u.units), u.length) for u in units]
+        [_Group(u.x0, u.x1, u.y0, u.y1, list(u.units), u.length, None, u.sx0, u.sx1) for u in units]
     )
     tallest = max(g.height for g in groups)
     speck = max(DOT_PENS * pen, NOISE_FRACTION * tallest)
@@ -363,7 +482,7 @@ def _group(units: list[_Group], pen: float) -> tuple[list[_Group], list[int]]:
             digits.append(frag)  # a small digit of its own, far from the others
         else:
             dropped += frag.units
-    digits.sort(key=lambda g: (g.x0 + g.x1) / 2)
+    digits.sort(key=lambda g: (g.sx0 + g.sx1) / 2)
     return digits, dropped
 
 
@@ -453,6 +572,7 @@ def segment(
         units, comps = _component_units(ink, pen_width)
     if not units:
         return result
+    _deslant(units, pen_width / 2 if strokes is not None else 0.5)
     groups, dropped = _group(units, pen_width)
     if not groups:
         return result  # only specks: nothing to read
@@ -464,7 +584,6 @@ def segment(
             result.state, result.reason = UNREADABLE, "scribble: ink too long for a digit"
             return result
 
-    labels = None
     crops = []
     single = len(groups) == 1 and not dropped
     for g in groups:
@@ -474,11 +593,9 @@ def segment(
         else:
             box = (g.y0, g.y1, g.x0, g.x1)
             crop = ink[g.y0 : g.y1, g.x0 : g.x1]
-            if _overlaps(g, groups) or dropped:
+            if comps is not None or _overlaps(g, groups) or dropped:
                 if comps is not None:
-                    if labels is None:
-                        labels = comps.image()
-                    mask = np.isin(labels[g.y0 : g.y1, g.x0 : g.x1], np.asarray(g.units) + 1)
+                    mask = np.isin(comps[g.y0 : g.y1, g.x0 : g.x1], np.asarray(g.units) + 1)
                 else:
                     mask = _stamp(strokes, g.units, pen_width, box)
                 crop = crop * mask
@@ -493,7 +610,7 @@ def segment(
         height = max(own, ref)
         if crop.shape[1] <= whole_up_to * height:
             image = preprocess.normalize_digit(crop) if single else None
-            digit = _piece(crop, box, 0, crop.shape[1], units, image)
+            digit = _piece(crop, box, (0, 0.0), (crop.shape[1], 0.0), units, image)
             if digit is not None:
                 result.slots.append(digit)
             continue
@@ -502,7 +619,7 @@ def segment(
         pieces = {}
         for i in range(len(cuts)):
             for j in range(i + 1, len(cuts)):
-                w = cuts[j] - cuts[i]
+                w = cuts[j][0] - cuts[i][0]
                 if w > WHOLE_MAX * height and (i, j) != whole:
                     continue
                 if w >= MIN_PART * height or (i, j) == whole:
@@ -511,7 +628,8 @@ def segment(
                     short = piece is None or piece.box[1] - piece.box[0] < FRAGMENT_FRACTION * ref
                     if piece is not None and (not short or (i, j) == whole):
                         pieces[(i, j)] = piece
-        result.slots.append(_Lattice(pieces, len(cuts)))
+        optional = crop.shape[1] <= SPLIT_ASPECT * height
+        result.slots.append(_Lattice(pieces, len(cuts), optional))
     for slot in result.slots:
         for d in slot.pieces.values() if isinstance(slot, _Lattice) else [slot]:
             d.index = len(result.images)
@@ -537,33 +655,66 @@ def _shape_prior(piece: Digit, probs: np.ndarray) -> float:
     return -ASPECT_PENALTY * (too_wide + 2 * too_thin)
 
 
-def _piece(crop, box, c0: int, c1: int, units: list[int], image=None) -> Digit | None:
-    """The digit in columns [c0, c1) of a group's crop: its tight box and 28x28 image."""
-    part = crop[:, c0:c1]
+def _piece(crop, box, cut0, cut1, units: list[int], image=None) -> Digit | None:
+    """The digit between two cuts (c, slant) of a group's crop: its tight box and 28x28 image.
+
+    A cut is the line x = c + (middle row - y) * slant; a piece is the ink right of cut0 and
+    left of cut1 (vertical cuts: plain column ranges).
+    """
+    (c0, t0), (c1, t1) = cut0, cut1
+    if t0 == 0 and t1 == 0:
+        part = crop[:, c0:c1]
+        offset = c0
+    else:
+        rows = np.arange(crop.shape[0], dtype=np.float32)[:, None]
+        cols = np.arange(crop.shape[1], dtype=np.float32)[None, :]
+        middle = (crop.shape[0] - 1) / 2
+        inside = (cols - (middle - rows) * t0 >= c0) & (cols - (middle - rows) * t1 < c1)
+        part = crop * inside
+        offset = 0
     inner = preprocess.bounding_box(part)
     if inner is None:
         return None
     t, b, left, right = inner
     if image is None:
         image = preprocess.normalize_digit(part[t:b, left:right])
-    part_box = (box[0] + t, box[0] + b, box[2] + c0 + left, box[2] + c0 + right)
+    part_box = (box[0] + t, box[0] + b, box[2] + offset + left, box[2] + offset + right)
     return Digit(part_box, units, image)
 
 
-def _cut_candidates(crop: np.ndarray, height: float) -> list[int]:
-    """Rule 4: candidate cut columns of touching ink, 0 and width included.
+def _slant_profiles(crop: np.ndarray) -> np.ndarray:
+    """Ink crossed by the cut line at each column, for each of CUT_SLANTS: (slants, width)."""
+    height, width = crop.shape
+    middle = (height - 1) / 2
+    pad = int(np.ceil(max(abs(t) for t in CUT_SLANTS) * height / 2)) + 1
+    padded = np.pad(crop, ((0, 0), (pad, pad)))
+    rows = np.arange(height)
+    out = np.empty((len(CUT_SLANTS), width), np.float32)
+    for k, t in enumerate(CUT_SLANTS):
+        shift = np.rint((middle - rows) * t).astype(np.int64)
+        idx = np.arange(width)[None, :] + shift[:, None] + pad
+        out[k] = np.take_along_axis(padded, idx, axis=1).sum(axis=0)
+    return out
 
-    Local minima of the column ink profile (where the least ink crosses: the usual place two
-    digits touch), the thinnest MAX_CUTS of them kept at least MIN_CUT_GAP of the height apart,
-    plus the greedy cuts of _split_columns so a reading always exists.
+
+def _cut_candidates(crop: np.ndarray, height: float) -> list[tuple[int, float]]:
+    """Rule 4: candidate cuts (column, slant) of touching ink, the crop's edges included.
+
+    For each column the slant (of CUT_SLANTS: handwriting leans, and leaning neighbours
+    interlock) that crosses the least ink; local minima of that profile (where the least ink
+    crosses: the usual place two digits touch), the thinnest MAX_CUTS kept at least
+    MIN_CUT_GAP of the height apart.
     """
     width = crop.shape[1]
-    profile = crop.sum(axis=0)
+    profiles = _slant_profiles(crop)
+    slant = profiles.argmin(axis=0)
+    profile = profiles.min(axis=0)
     smooth = np.convolve(profile, np.ones(3) / 3, mode="same")
     lo, hi = max(1, int(MIN_PART * height)), width - max(1, int(MIN_PART * height))
     cols = np.arange(lo, hi)
+    edges = [(0, 0.0), (width, 0.0)]
     if cols.size == 0:
-        return [0, width]
+        return edges
     inner = smooth[lo:hi]
     left = np.concatenate([[np.inf], inner[:-1]])
     right = np.concatenate([inner[1:], [np.inf]])
@@ -574,8 +725,8 @@ def _cut_candidates(crop: np.ndarray, height: float) -> list[int]:
             chosen.append(int(c))
         if len(chosen) == MAX_CUTS:
             break
-    greedy = [c0 for c0, _ in _split_columns(crop, height)[1:]]
-    return sorted({0, width, *chosen, *greedy})
+    cuts = [(c, float(CUT_SLANTS[slant[c]])) for c in chosen]
+    return sorted([*edges, *cuts])
 
 
 def reading(seg: Segmentation, probs: np.ndarray | None, low_below: float = 0.6) -> dict:
