@@ -7,13 +7,7 @@
  * 2. Parallel start: `?preload=<url>` on this module's URL names a module (relative to this
  *    file) to import before Python loads, so its downloads run while Pyodide boots (the app
  *    preloads its model and onnxruntime-web this way).
- * 3. Faster packages: the wheels of `packages` (and what they depend on) download at once,
- *    in parallel with Python's own start, and are unpacked with the browser's native inflate
- *    (unzip.mjs) straight into site-packages, each checked against pyodide-lock.json's sha256.
- *    Their extension modules load when Python imports them (synchronous compilation is
- *    allowed in a worker). Pyodide's loadPackage would only start downloading once Python is
- *    up, then unpack with Python's zipfile inside WebAssembly.
- * 4. Progress: in a worker, posts {"mnist-draw": "progress", stage, bytes} messages to the page
+ * 3. Progress: in a worker, posts {"mnist-draw": "progress", stage, bytes} messages to the page
  *    while it loads (bytes received so far by this worker's fetches), so the page can show real
  *    progress on a slow link. `globalThis.bootMarks` keeps [stage, epoch ms] for benchmarks.
  *
@@ -21,7 +15,6 @@
  * pyodide.mjs.
  */
 import { loadPyodide as loadPyodideOriginal, version } from "./pyodide.mjs";
-import { unzip } from "./unzip.mjs";
 
 export { version };
 
@@ -56,8 +49,14 @@ if (inWorker) {
       }
     }
   };
-  globalThis.fetch = async (...args) => {
-    const response = await originalFetch(...args);
+  globalThis.fetch = async (resource, ...rest) => {
+    let response;
+    try {
+      response = await originalFetch(resource, ...rest);
+    } catch (error) {
+      failDownload(new Error(`${resource} could not be downloaded (${error.message})`));
+      throw error;
+    }
     if (!response.ok) {
       failDownload(new Error(`${response.url} could not be downloaded (HTTP ${response.status})`));
     }
@@ -77,60 +76,20 @@ if not hasattr(_ffi, "jsnull"):
 del _ffi
 `;
 
-const here = (path) => new URL(path, import.meta.url).href;
-
-/** Hex sha256 -> the `integrity` attribute fetch checks ("sha256-<base64>"). */
-const integrity = (hex) =>
-  `sha256-${btoa(String.fromCharCode(...hex.match(/../g).map((h) => parseInt(h, 16))))}`;
-
-/** Download (and check) the wheels of `names` and their dependencies, named by the lock. */
-async function fetchWheels(names, lockURL) {
-  const lock = await (await fetch(lockURL)).json();
-  const wanted = new Set();
-  const visit = (name) => {
-    if (wanted.has(name)) return;
-    const entry = lock.packages[name];
-    if (!entry) throw new Error(`package ${name} is not in pyodide-lock.json`);
-    wanted.add(name);
-    entry.depends.forEach(visit);
-  };
-  names.forEach(visit);
-  return Promise.all(
-    [...wanted].map(async (name) => {
-      const { file_name, sha256 } = lock.packages[name];
-      const response = await fetch(here(file_name), { integrity: integrity(sha256) });
-      if (!response.ok) throw new Error(`${file_name} could not be downloaded (HTTP ${response.status})`);
-      return response.arrayBuffer();
-    }),
-  );
-}
-
-/** Unpack wheels into Python's site-packages. */
-async function installWheels(pyodide, wheels) {
-  const sitePackages = pyodide.runPython("import sysconfig; sysconfig.get_path('purelib')");
-  const { FS } = pyodide;
-  for (const wheel of wheels) {
-    for (const { name, data } of await unzip(wheel)) {
-      const path = `${sitePackages}/${name}`;
-      FS.mkdirTree(path.slice(0, path.lastIndexOf("/")));
-      FS.writeFile(path, data, { canOwn: true });
-    }
-  }
-  pyodide.runPython("import importlib; importlib.invalidate_caches()");
-}
-
 export async function loadPyodide(options) {
   mark("python");
   const { packages = [], ...rest } = options;
-  const wheels = packages.length
-    ? fetchWheels(packages, rest.lockFileURL ?? here("./pyodide-lock.json"))
-    : Promise.resolve([]);
-  wheels.catch(() => {}); // awaited below, after Python is up
   // Pyodide only logs a wasm download that failed, then waits forever: fail instead.
   const pyodide = await Promise.race([loadPyodideOriginal(rest), downloadFailure]);
   pyodide.runPython(PATCH);
   mark("python-loaded");
-  await installWheels(pyodide, await wheels);
+  // Separately from loadPyodide, to time the two stages (packages_cache = "passthrough").
+  if (packages.length) {
+    const load = pyodide.loadPackage(packages, { messageCallback: () => {}, errorCallback: () => {} });
+    await Promise.race([load, downloadFailure]);
+    const missing = packages.filter((name) => !(name in pyodide.loadedPackages));
+    if (missing.length) throw new Error(`${missing.join(", ")} could not be loaded`);
+  }
   mark("packages-loaded");
   return pyodide;
 }

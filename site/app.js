@@ -6,9 +6,12 @@
  * renders results with `showPrediction` / `showEmpty`. JS draws and passes pixels; Python
  * preprocesses and runs the model.
  */
+import { Announcer } from "./announce.js";
 import { Drawing } from "./draw.js";
 import { startEngine } from "./engine.js";
 import { explain } from "./failure.js";
+import { installShortcuts } from "./shortcuts.js";
+import * as lookInside from "./look-inside.js";
 
 /** Below this top probability the answer is shown as "not sure" with the runner-up. */
 export const CONFIDENT = 0.6;
@@ -16,15 +19,21 @@ export const CONFIDENT = 0.6;
 const $ = (id) => document.querySelector(`[data-testid="${id}"]`);
 const canvas = $("canvas");
 const statusLine = document.getElementById("status");
-const announcer = document.getElementById("announce");
+const announcer = new Announcer(document.getElementById("announce"));
 
 let predict = null; // set by main.py once Python, the model and the session are ready
 let running = false; // at most one inference in flight
 let pending = false; // the drawing changed since the running inference took its pixels
 let version = 0; // drawing states seen
 let shownVersion = 0; // the drawing state whose result is on screen
+let spoken = ""; // the sentence for screen readers describing the result on screen
+let penUp = false; // the last change was final (pen lifted, undo, clear): time to announce
 
-const drawing = new Drawing(canvas, () => requestPrediction());
+const drawing = new Drawing(canvas, (final) => {
+  penUp = final;
+  if (!final) announcer.hold(); // nothing is spoken while the pen moves
+  requestPrediction();
+});
 
 /** Status line + <body data-state>; an error stays on screen once shown. */
 export function setStatus(message, state = document.body.dataset.state) {
@@ -52,6 +61,11 @@ export function connectPredictor(predictor) {
   requestPrediction(); // strokes drawn while loading are predicted now
 }
 
+/** Ask for a fresh update of the current drawing (the "Look inside" panel, when opened). */
+export function refresh() {
+  requestPrediction();
+}
+
 /** Schedule a prediction; coalesces bursts of pointer events into one run per settled state. */
 function requestPrediction() {
   version += 1;
@@ -72,6 +86,7 @@ async function pump() {
       else show(await predict(drawing.pixels()));
       shownVersion = state;
     }
+    if (penUp) announcer.sayWhenQuiet(spoken); // settled: one announcement per drawing
   } catch (error) {
     showError(error);
   } finally {
@@ -111,9 +126,10 @@ export function showPrediction(probabilities, modelInput, timings) {
     bar.dataset.p = p.toFixed(4);
     bar.style.setProperty("--p", p);
     bar.classList.toggle("best", Number(bar.dataset.digit) === best);
+    bar.querySelector("b").textContent = percent(p);
   }
   drawPreview(modelInput);
-  announce(confidence < CONFIDENT ? verdict : `${best}, ${percent(confidence)} sure`);
+  spoken = confidence < CONFIDENT ? verdict : `${best}, ${percent(confidence)} sure`;
 }
 
 export function showEmpty() {
@@ -126,9 +142,11 @@ export function showEmpty() {
     bar.dataset.p = "0";
     bar.style.setProperty("--p", 0);
     bar.classList.remove("best");
+    bar.querySelector("b").textContent = "0%";
   }
   previewContext.clearRect(0, 0, 28, 28);
-  announce("Canvas empty");
+  spoken = "Canvas empty";
+  lookInside.clear(); // the panel empties with the canvas
 }
 
 function drawPreview(modelInput) {
@@ -137,23 +155,10 @@ function drawPreview(modelInput) {
   previewContext.putImageData(image, 0, 0);
 }
 
-// Announce only settled answers, not every frame while the pen moves.
-let announceTimer = 0;
-function announce(text) {
-  clearTimeout(announceTimer);
-  announceTimer = setTimeout(() => (announcer.textContent = text), 400);
-}
-
 $("clear").addEventListener("click", () => drawing.clear());
 $("undo").addEventListener("click", () => drawing.undo());
-document.addEventListener("keydown", (event) => {
-  if (event.key === "Escape") {
-    drawing.clear();
-  } else if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "z") {
-    event.preventDefault();
-    drawing.undo();
-  }
-});
+$("redo").addEventListener("click", () => drawing.redo());
+installShortcuts(drawing);
 
 const STAGES = {
   python: "Starting Python",

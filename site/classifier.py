@@ -27,7 +27,11 @@ class Classifier:
         self.session = session
         self.input_name = contract["input"]["name"]
         self.output_name = contract["output"]["name"]
-        self.input_dims = to_js(contract["input"]["shape"])
+        # model.json v2 has a dynamic batch (null); one drawing is a batch of one.
+        self.input_dims = to_js([1, *contract["input"]["shape"][1:]])
+        # The model also exposes features and conv activations; fetch only the probabilities
+        # so ORT skips nothing it needs and computes nothing it doesn't.
+        self.fetches = to_js([self.output_name])
 
     @classmethod
     async def load(cls, ort_session) -> Classifier:
@@ -53,8 +57,27 @@ class Classifier:
         """
         tensor = self.ort.Tensor.new("float32", to_js(image.ravel()), self.input_dims)
         feeds = js.Object.fromEntries(to_js([[self.input_name, tensor]]))
-        outputs = await self.session.run(feeds)
+        outputs = await self.session.run(feeds, self.fetches)
         result = getattr(outputs, self.output_name)
         probabilities = np.asarray(result.data.to_py(), dtype=np.float32)
         result.dispose()
         return probabilities
+
+    async def run(self, batch: np.ndarray, names: list[str]) -> dict[str, np.ndarray]:
+        """One run over a batch [N, 28, 28(, 1)] fetching only `names` -> {name: array}.
+
+        For the "Look inside" panel (issue 16): onnxruntime-web computes just what the fetches
+        need, so the per-stroke predict() above stays as cheap as before.
+        """
+        batch = np.ascontiguousarray(batch, dtype=np.float32)
+        dims = to_js([len(batch), *self.input_dims.to_py()[1:]])
+        tensor = self.ort.Tensor.new("float32", to_js(batch.ravel()), dims)
+        feeds = js.Object.fromEntries(to_js([[self.input_name, tensor]]))
+        outputs = await self.session.run(feeds, to_js(names))
+        arrays = {}
+        for name in names:
+            result = getattr(outputs, name)
+            data = np.asarray(result.data.to_py(), dtype=np.float32)
+            arrays[name] = data.reshape([int(d) for d in result.dims.to_py()])
+            result.dispose()
+        return arrays
