@@ -1,11 +1,11 @@
 /**
  * The page's side of the compute worker: starts Python (PyScript) and the model in a Web
- * Worker and hands the page an async `predict`.
+ * Worker and hands the page async functions to call.
  *
- * Everything slow — Pyodide's start-up, numpy, the model session, every prediction — runs in
- * the worker (worker.py), so the page never freezes: strokes drawn while Python loads are drawn
- * at once and read as soon as the worker is ready. The worker only returns plain data; the
- * page paints it.
+ * Everything slow — Pyodide's start-up, numpy, the model session, every reading — runs in the
+ * worker (worker.py), so the page never freezes: strokes drawn while Python loads are drawn at
+ * once and read as soon as the worker is ready. The worker only returns plain data; the page
+ * paints it.
  */
 import { PyWorker, hooks } from "./vendor/pyscript/core.js";
 
@@ -21,9 +21,9 @@ const INTERPRETER = here("./vendor/pyodide/pyodide-shim.mjs?preload=..%2F..%2For
 
 /**
  * Start the worker; `onProgress({stage, bytes})` hears its start-up stages ("python",
- * "python-loaded", "numpy", "model", "ready"; null between them) and the bytes it has received.
- * Resolves to {predict(imageData) -> Promise<result>, bootMarks()} once Python, numpy and the
- * model are loaded and warmed up; rejects with the worker's error otherwise.
+ * "python-loaded", "packages-loaded", "numpy", "model", "ready"; null between them) and the
+ * bytes it has received. Resolves once Python, numpy and the model are loaded and warmed up to
+ * {read, setTaught, modelSha256, bootMarks}; rejects with the reason otherwise.
  */
 export async function startEngine(onProgress = () => {}) {
   hooks.main.onWorker.add((_, xworker) => {
@@ -37,10 +37,20 @@ export async function startEngine(onProgress = () => {}) {
     version: INTERPRETER,
     async: true, // worker.py awaits the model at top level
   });
-  const { error } = await worker.sync.boot_status();
+  const { error, model_sha256: modelSha256 } = await worker.sync.boot_status();
   if (error) throw new Error(error);
+  // One call at a time: the worker's ONNX session runs one batch at a time.
+  let queue = Promise.resolve();
+  const serial = (call) => (queue = queue.then(call, call));
   return {
-    predict: (imageData) => worker.sync.predict(imageData.data, imageData.width, imageData.height),
+    modelSha256,
+    /** Read the model canvas: {pixels: ImageData, strokes: [Float32Array x,y,...], penWidth}. */
+    read: ({ pixels, strokes, penWidth }, options) =>
+      serial(() =>
+        worker.sync.read(pixels.data, pixels.width, pixels.height, strokes, penWidth, options),
+      ),
+    /** The user's taught drawings changed; resolves to how many examples the worker uses. */
+    setTaught: (records) => serial(() => worker.sync.set_taught(records)),
     bootMarks: () => worker.sync.boot_marks(),
   };
 }

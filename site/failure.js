@@ -27,7 +27,7 @@ const GENERIC = "The recogniser could not start in this browser. Try again, or u
 
 /** {message, detail} for an error (an Error, a string or anything thrown). */
 export function explain(error) {
-  const detail = String(error?.message ?? error ?? "unknown error").trim();
+  const detail = String(error?.stack ?? error?.message ?? error ?? "unknown error").trim();
   const cause = CAUSES.find(({ test }) => test.test(detail));
   return { message: cause?.message ?? GENERIC, detail };
 }
