@@ -186,10 +186,12 @@ def longest_task(longtasks: list | None, until: float) -> float | None:
 
 
 # The compute worker's start-up stages (engine.js bootMarks(): [[stage, epoch ms], ...]) on the
-# page's clock, as ["worker <stage>", ms] events; null for pages without the app's engine.
+# page's clock, as ["worker <stage>", ms] events; null for pages without the app's engine
+# (app.js exposes it as window.mnistDraw.engine; window.__engine in its first worker version).
 WORKER_MARKS_JS = """async () => {
-  if (!window.__engine || !window.__engine.bootMarks) return null;
-  const marks = await window.__engine.bootMarks();
+  const engine = (window.mnistDraw && window.mnistDraw.engine) || window.__engine;
+  if (!engine || !engine.bootMarks) return null;
+  const marks = await engine.bootMarks();
   return [...marks].map(([stage, t]) => [`worker ${stage}`, t - performance.timeOrigin]);
 }"""
 
