@@ -139,10 +139,14 @@ def loading_summary(visits: list[dict]) -> dict:
     return {
         "pointer_to_ink_ms": summarize(x for v in visits for x in v["ink"]),
         "pointer_to_handler_ms": summarize(x for v in visits for x in v["handler"]),
+        "event_to_ink_ms": summarize(x for v in visits for x in v["event_to_ink"]),
         "longest_task_ms": summarize(v["longest_task_ms"] for v in visits),
         "ready_ms": summarize(v["ready_ms"] for v in visits),
         "strokes": [v["strokes"] for v in visits],
         "samples_without_ink": sum(v["unseen"] for v in visits),
+        # [start, duration] ms of every task over 200 ms, per visit: what froze the ink
+        "tasks_over_200ms": [[t for t in v["long_tasks"] if t[1] > 200] for v in visits],
+        "events": [v["events"] for v in visits],
     }
 
 

@@ -159,6 +159,7 @@ def test_pointer_to_ink_uses_the_pen_time():
     assert out["ink"] == [12.0, 328.0, 320.0]
     assert out["handler"] == [2.0, 319.0, 311.0]
     assert out["unseen"] == 1  # 395: its event never drew ink; 2000 is after ready
+    assert out["event_to_ink"] == [11.0, 10.0]  # the browser's late stamp hides the freeze
 
 
 def test_live_pairs_each_update_with_its_latest_snapshot():
