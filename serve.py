@@ -16,7 +16,8 @@ then serves site/ on http://127.0.0.1:8000/. What it does beyond http.server:
   `frame-ancestors 'none'`, which a tag cannot carry; `X-Content-Type-Options: nosniff`;
   `Referrer-Policy: no-referrer`;
 - `/precache.js` (the service worker's file list) is generated on each request from the served
-  folder by assemble.py, the same code that writes it into the Pages build;
+  folder by assemble.py, the same code that writes it into the Pages build, with an ETag of its
+  content (revalidation -> 304, as Pages does for the static file);
 - a busy port is a one-line error naming --port (exit 2); Ctrl+C stops it quietly.
 
 Tests start it in a thread with `start_in_thread(make_server(root, host, port))`.
@@ -28,6 +29,7 @@ import argparse
 import collections
 import email.utils
 import errno
+import hashlib
 import html
 import itertools
 import mimetypes
@@ -259,9 +261,20 @@ class SiteHandler(BaseHTTPRequestHandler):
         import assemble
 
         body = assemble.precache_script(self.server.root).encode()
-        self.send_response(HTTPStatus.OK)
+        # Revalidated like a static file (as on Pages, where it is one): the service worker's
+        # update check on every visit gets a 304, not the whole list again.
+        etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+        tags = [
+            t.strip().removeprefix("W/") for t in (self.headers["If-None-Match"] or "").split(",")
+        ]
+        unchanged = etag in tags
+        self.send_response(HTTPStatus.NOT_MODIFIED if unchanged else HTTPStatus.OK)
         self.send_header("Content-Type", MIME_TYPES[".js"])
-        self.send_header("Cache-Control", "no-store")
+        self.send_header("Cache-Control", APP_CACHE_CONTROL)
+        self.send_header("ETag", etag)
+        if unchanged:
+            self.end_headers()
+            return
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if not head_only:
