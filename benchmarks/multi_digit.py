@@ -43,7 +43,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "site"), str(ROOT / "tests")]
 
 import segment  # noqa: E402
-
 from build_model.augment import TEST_CONFIG, render_canvas  # noqa: E402
 from build_model.evaluate import onnx_session, predict_onnx  # noqa: E402
 from digit_strokes import STYLES, digit_paths, place, render_rgba  # noqa: E402

@@ -126,7 +126,9 @@ async def _look_inside(image: np.ndarray) -> dict:
     """The panel's data for one digit: its activations and an occlusion map (two runs)."""
     activations = await classifier.run(image[None, ..., None], look.fetches)
     batch = look.occlusion_batch(image)
-    occluded = (await classifier.run(batch, [look.probs_name]))[look.probs_name] if len(batch) else None
+    occluded = None
+    if len(batch):
+        occluded = (await classifier.run(batch, [look.probs_name]))[look.probs_name]
     return look.result(image, activations, occluded)
 
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 import pytest
-import verdict
 
 import preprocess
+import verdict
 from digit_strokes import digit_paths, place, render_rgba
 
 MODEL_DIR = Path(__file__).resolve().parents[1] / "site" / "model"
