@@ -33,6 +33,7 @@ class Classifier:
         outputs = [output["name"] for output in contract["outputs"]]
         self.probs = contract["output"]["name"]
         self.features = outputs[outputs.index(self.probs) - 1]
+        self.runs: list[dict] = []  # {batch, fetches} of each run, cleared by the caller
 
     @classmethod
     async def load(cls, ort_session) -> Classifier:
@@ -58,6 +59,7 @@ class Classifier:
         per-stroke ["probs", "features"] run costs no more than the probabilities alone.
         """
         batch = np.ascontiguousarray(batch, dtype=np.float32)
+        self.runs.append({"batch": len(batch), "fetches": list(names)})
         dims = to_js([len(batch), *self.input_shape])
         tensor = self.ort.Tensor.new("float32", to_js(batch.ravel()), dims)
         feeds = js.Object.fromEntries(to_js([[self.input_name, tensor]]))

@@ -25,7 +25,8 @@ import learn  # noqa: E402
 import verdict  # noqa: E402
 from classifier import Classifier  # noqa: E402
 from look_inside import LookInside  # noqa: E402
-from segment import DIGITS, UNREADABLE, reading, segment  # noqa: E402
+from preprocess import EMPTY_LEVEL  # noqa: E402
+from segment import DIGITS, EMPTY, UNREADABLE, reading, segment  # noqa: E402
 
 js.bootMark("model")
 try:
@@ -63,10 +64,15 @@ def _plain(value):
     return to_js(value)
 
 
-def _judge(result: dict, probs: np.ndarray | None) -> dict:
-    """Add verdicts: each digit's, and the drawing's (the single-digit view's data-verdict)."""
+def _judge(result: dict, probs: np.ndarray | None, inked: bool) -> dict:
+    """Add verdicts: each digit's, and the drawing's (the single-digit view's data-verdict).
+
+    `inked`: the canvas holds visible ink; a dot or speck alone reads as no digit (segment.py
+    drops it) but is not an empty canvas either.
+    """
     if result["state"] != DIGITS:
-        result["verdict"] = verdict.EMPTY if result["state"] == "empty" else verdict.NOT_A_DIGIT
+        empty = result["state"] == EMPTY and not inked
+        result["verdict"] = verdict.EMPTY if empty else verdict.NOT_A_DIGIT
         return result
     judged = verdict.verdicts(probs, thresholds)
     for digit in result["digits"]:
@@ -95,6 +101,7 @@ async def read(pixels, width: int, height: int, strokes, pen_width: float, optio
     """
     now = js.performance.now
     start = now()
+    classifier.runs = []
     rgba = np.asarray(pixels.to_py()).reshape(height, width, 4)
     points = [np.asarray(s.to_py(), np.float32).reshape(-1, 2) for s in strokes]
     seg = segment(rgba, points, pen_width)
@@ -104,7 +111,8 @@ async def read(pixels, width: int, height: int, strokes, pen_width: float, optio
         out = await classifier.run(seg.batch(), [classifier.probs, classifier.features])
         probs = personal.adapt(out[classifier.probs], out[classifier.features])
     modelled = now()
-    result = _judge(reading(seg, probs), probs)
+    inked = int(rgba[..., 3].max()) >= EMPTY_LEVEL * 255
+    result = _judge(reading(seg, probs), probs, inked)
     result["learned"] = len(personal) > 0
     options = options.to_py() if options else {}
     if options.get("inside") and look is not None and result["digits"]:
@@ -119,17 +127,28 @@ async def read(pixels, width: int, height: int, strokes, pen_width: float, optio
         "model_ms": modelled - segmented,
         "total_ms": now() - start,
     }
+    result["runs"] = classifier.runs  # what this update asked of the model (benchmarks count)
     return _plain(result)
 
 
 async def _look_inside(image: np.ndarray) -> dict:
     """The panel's data for one digit: its activations and an occlusion map (two runs)."""
+    now = js.performance.now
+    start = now()
     activations = await classifier.run(image[None, ..., None], look.fetches)
+    activated = now()
     batch = look.occlusion_batch(image)
     occluded = None
     if len(batch):
         occluded = (await classifier.run(batch, [look.probs_name]))[look.probs_name]
-    return look.result(image, activations, occluded)
+    occluded_at = now()
+    result = look.result(image, activations, occluded)
+    result["timings"] = {  # ms per stage, for benchmarks/look_inside.py
+        "activations_ms": activated - start,
+        "occlusion_ms": occluded_at - activated,
+        "arrange_ms": now() - occluded_at,
+    }
+    return result
 
 
 async def set_taught(records) -> int:
