@@ -152,7 +152,8 @@ def test_buttons_are_keyboard_reachable(app):
     app.keyboard.press("Enter")
     assert settled_prediction(app)[0] == ""
     names = app.evaluate(
-        "[...document.querySelectorAll('button')].map(b => b.tabIndex >= 0 && b.innerText)"
+        "[...document.querySelectorAll('button')].map(b => b.tabIndex >= 0 &&"
+        " (b.textContent.trim() || b.getAttribute('aria-label')))"
     )
     assert all(names)
 
