@@ -114,8 +114,8 @@ def test_without_storage_learning_works_for_the_session(browser, site_url, case)
         _,
     ):
         ctx.add_init_script(script)
-        page.goto(site_url)
-        wait_ready(page)
+        page.goto(site_url)  # teaching needs no Python: no wait for the model
+        page.wait_for_function("window.mnistDraw?.teaching")
         draw(page, 1, "hand_alt")
         page.locator("[data-testid=probabilities] [data-digit='1']").tap()  # by touch
         page.wait_for_function(f"document.querySelector('{COUNT}').textContent === '1'")
