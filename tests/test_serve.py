@@ -287,7 +287,7 @@ def test_real_site_assets_have_the_types_the_browser_needs(site_server):
         "/vendor/pyodide/pyodide-shim.mjs": "text/javascript; charset=utf-8",
         "/vendor/pyscript/core.js": "text/javascript; charset=utf-8",
         "/pyscript.toml": "application/toml; charset=utf-8",
-        "/main.py": "text/x-python; charset=utf-8",
+        "/worker.py": "text/x-python; charset=utf-8",
     }
     for path, mime in cases.items():
         status, headers, _ = fetch(site_server, path, method="HEAD")
