@@ -30,18 +30,22 @@ def test_load_holds_out_every_fifth_and_repeats_the_rest(tmp_path: Path) -> None
     assert len(x) == len(y) == 4 + 8 * extra.REPEAT and y.dtype == np.int64
 
 
-def test_bad_extra_file_stops_the_build_before_training(tmp_path: Path, capsys) -> None:
-    from build_model import __main__ as cli
-
+def test_bad_extra_file_is_a_clear_error(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text('{"format": "mnist-draw-drawings", "version": 99, "drawings": []}')
-    assert cli.main(["--quick", "--out", str(tmp_path / "m"), "--extra", str(bad)]) == 2
-    assert "bad.json" in capsys.readouterr().err and not (tmp_path / "m").exists()
+    with pytest.raises(extra.ExtraDrawingsError, match=r"bad\.json: drawings file version 99"):
+        extra.load([_write(tmp_path / "good.json", 2), bad])
 
 
 @pytest.mark.slow
-def test_quick_build_with_extra(tmp_path: Path) -> None:
+def test_quick_build_with_extra(tmp_path: Path, capsys) -> None:
     from build_model import __main__ as cli
+
+    bad = tmp_path / "bad.json"
+    bad.write_text("[]")
+    assert cli.main(["--quick", "--out", str(tmp_path / "x"), "--extra", str(bad)]) == 2
+    assert not (tmp_path / "x").exists()  # stopped before anything was built
+    assert "bad.json" in capsys.readouterr().err
 
     out = tmp_path / "model"
     assert (

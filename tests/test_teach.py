@@ -7,12 +7,14 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import guarded_page
-from test_app import draw, wait_ready
+from test_app import canvas_box, draw, settled_prediction, wait_ready
 from test_drawings import BAD_FILES
 
 import drawings
+from benchmarks.personal import style_drawing
 
 pytestmark = pytest.mark.browser
 
@@ -114,11 +116,76 @@ def test_without_storage_learning_works_for_the_session(browser, site_url, case)
         _,
     ):
         ctx.add_init_script(script)
-        page.goto(site_url)
-        wait_ready(page)
+        page.goto(site_url)  # teaching needs no Python: no wait for the model
+        page.wait_for_function("window.mnistDraw?.teaching")
         draw(page, 1, "hand_alt")
         page.locator("[data-testid=probabilities] [data-digit='1']").tap()  # by touch
         page.wait_for_function(f"document.querySelector('{COUNT}').textContent === '1'")
         assert page.locator(MESSAGE).inner_text() == "Learned: this is a 1"
         note = page.locator("[data-testid=teach-note]")
         assert note.is_visible() and note_text in note.inner_text()
+
+
+def draw_drawing(page, drawing: dict) -> None:
+    """Replay a stored drawing's strokes as mouse moves on the visible canvas (points on a
+    straight run between their neighbours are skipped: same ink, far fewer round trips)."""
+    box = canvas_box(page)
+    k = box["width"] / drawing["canvas"][0]
+    for stroke in map(drawings._drop_collinear, drawing["strokes"]):
+        page.mouse.move(box["x"] + stroke[0][0] * k, box["y"] + stroke[0][1] * k)
+        page.mouse.down()
+        for x, y in stroke[1:]:
+            page.mouse.move(box["x"] + x * k, box["y"] + y * k)
+        page.mouse.up()
+
+
+def read(page, drawing: dict) -> str:
+    page.keyboard.press("Escape")
+    draw_drawing(page, drawing)
+    return settled_prediction(page)[0]
+
+
+def taught_in_worker(page) -> int:
+    """Wait until the worker has learned from every stored record; return how many."""
+    return page.evaluate(
+        """async () => {
+          const view = await window.mnistDraw.teaching;
+          return await window.mnistDraw.engine.setTaught(view.records);
+        }"""
+    )
+
+
+@pytest.mark.slow
+def test_a_misread_style_is_read_right_after_six_corrections_and_after_reload(
+    browser, site_url
+) -> None:
+    """The issue's acceptance run: a 9 drawn with a triangular loop (the model reads 4s), taught
+    six times by key, then new drawings of it are read as 9, also after a reload."""
+    rng = np.random.default_rng(5)
+    taught, new = (
+        [style_drawing("triangle_nine", rng) for _ in range(6)],
+        [style_drawing("triangle_nine", rng) for _ in range(6)],
+    )
+    with guarded_page(browser, "teach-style", viewport={"width": 900, "height": 900}) as (
+        _,
+        page,
+        _,
+    ):
+        page.goto(site_url)
+        wait_ready(page)
+        before = [read(page, d) for d in new]
+        assert before.count("9") <= 3, before
+        for i, drawing in enumerate(taught):
+            read(page, drawing)
+            page.keyboard.press("9")
+            page.wait_for_function(f"document.querySelector('{COUNT}').textContent === '{i + 1}'")
+        assert taught_in_worker(page) == 6
+        after = [read(page, d) for d in new]
+        assert after.count("9") >= 5, (before, after)
+
+        page.reload()  # stored strokes -> features recomputed by the worker
+        wait_ready(page)
+        page.wait_for_function(f"document.querySelector('{COUNT}').textContent === '6'")
+        assert taught_in_worker(page) == 6
+        again = [read(page, d) for d in new]
+        assert again.count("9") >= 5, (before, after, again)
