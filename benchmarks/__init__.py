@@ -14,7 +14,7 @@ Modules, one job each:
 - `cpython`: preprocess.preprocess_canvas timings under CPython and the ONNX model size;
 - `machine`: cores, Chromium and package versions, git commit;
 - `stats`: p50 / p95 / max summaries; `check`: the comparison with budgets.json;
-- `profile`: `python -m benchmarks.profile`, where a cold / warm start spends its time.
+- `startup`: `python -m benchmarks.startup`, where a cold / warm start spends its time.
 
 `drawn_digits.py` (model accuracy on rendered digits) is a separate script with its own CLI.
 """

@@ -1,4 +1,4 @@
-"""`python -m benchmarks.profile`: where a cold and a warm start of the page spend their time.
+"""`python -m benchmarks.startup`: where a cold and a warm start of the page spend their time.
 
 One cold load (fresh profile) and one warm load (same profile, browser relaunched), each with:
 
