@@ -101,6 +101,7 @@ def test_quick_build_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
     names = sorted(p.name for p in out.iterdir())
     assert names == [
+        "MODEL_CARD.html",
         "MODEL_CARD.md",
         "confusion.png",
         "mnist_cnn.onnx",
@@ -123,6 +124,9 @@ def test_quick_build_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     np.testing.assert_array_equal(onnx_probs.argmax(1), keras_probs.argmax(1))
     card = (out / "MODEL_CARD.md").read_text()
     assert "QUICK BUILD" in card and spec["sha256"] in card
+    from build_model import card_html
+
+    assert (out / "MODEL_CARD.html").read_text() == card_html.card_page(card)
 
 
 def test_quick_refuses_shipped_folder() -> None:
