@@ -140,6 +140,7 @@ def test_quick_build_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
     names = sorted(p.name for p in out.iterdir())
     assert names == [
+        "MODEL_CARD.html",
         "MODEL_CARD.md",
         "confusion.png",
         "mnist_cnn.onnx",
@@ -176,6 +177,9 @@ def test_quick_build_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert "HELD-OUT non-digits" in card
     t = spec["verdict"]
     assert t["score"] == "max_prob" and 0.0 < t["unsure"] <= t["digit"] <= 1.0
+    from build_model import card_html
+
+    assert (out / "MODEL_CARD.html").read_text() == card_html.card_page(card)
 
 
 def test_quick_refuses_shipped_folder() -> None:

@@ -72,6 +72,7 @@ def test_guard_catches_external_script_and_errors_in_real_chromium(browser, site
     guard.attach(context, page)
     try:
         page.goto(site_url)  # a loopback page first: that alone must be fine
+        page.goto("about:blank")  # the app's CSP would block BAD_PAGE's inline scripts
         page.set_content(BAD_PAGE, wait_until="load")
         page.wait_for_timeout(300)  # let the setTimeout throw
     finally:
