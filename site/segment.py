@@ -49,10 +49,10 @@ import preprocess
 
 #: More digits than this is not read as a number (the reading state becomes "unreadable").
 MAX_DIGITS = 12
-#: A unit whose longer side is below this many pen widths is a dot or speck.
-DOT_PENS = 2.0
-#: ... or below this fraction of the tallest unit's height.
-NOISE_FRACTION = 0.2
+#: A stroke whose centre line spans less than DOT_PENS pen widths is a dot (a click, a dab);
+#: without strokes, a component filling DOT_FILL of its box and at most 3 pen widths across.
+DOT_PENS = 0.75
+DOT_FILL = 0.6
 #: Two units are one digit when their x-ranges overlap by this fraction of the narrower one.
 OVERLAP_FRACTION = 0.5
 #: A column group shorter than this fraction of the tallest is a fragment (a 5's bar, a 7's
@@ -97,6 +97,11 @@ PIECE_COST = -0.05
 #: Centre-line length (or ink mass / stroke width) above this many times the group's larger side
 #: is a scribble. The longest real digit (an 8 drawn as two loops) is about 4.
 SCRIBBLE_LENGTH = 7.5
+#: Without strokes the length is estimated (ink mass / stroke width) and overlapping scribble
+#: hides length, so a group over SCRIBBLE_FILL_PENS stroke widths across whose ink fills more
+#: than SCRIBBLE_FILL of its box is a scribble too (a digit that large fills far less).
+SCRIBBLE_FILL = 0.6
+SCRIBBLE_FILL_PENS = 8
 
 EMPTY, DIGITS, UNREADABLE = "empty", "digits", "unreadable"
 
@@ -190,6 +195,7 @@ class _Group:
     points: np.ndarray | None = None  # (N, 2) x, y of its ink (units only), for the slant
     sx0: float = 0.0  # x-range after deslanting (see _deslant): what grouping compares
     sx1: float = 0.0
+    dot: bool = False  # a dot or speck (rule 2)
 
     @property
     def width(self) -> int:
@@ -205,6 +211,7 @@ class _Group:
         self.y0, self.y1 = min(self.y0, other.y0), max(self.y1, other.y1)
         self.units += other.units
         self.length += other.length
+        self.dot = self.dot and other.dot
 
 
 # ---- Units: strokes or connected components ------------------------------------------------
@@ -225,7 +232,8 @@ def _stroke_units(strokes, pen: float, width: int, height: int) -> list[_Group]:
         if x0 >= x1 or y0 >= y1:
             continue  # entirely off the canvas
         length = float(np.hypot(*np.diff(pts, axis=0).T).sum()) if len(pts) > 1 else 0.0
-        units.append(_Group(x0, x1, y0, y1, [i], length, pts))
+        extent = max(np.ptp(pts[:, 0]), np.ptp(pts[:, 1]))
+        units.append(_Group(x0, x1, y0, y1, [i], length, pts, dot=extent < DOT_PENS * pen))
     return units
 
 
@@ -312,7 +320,18 @@ def _component_units(ink: np.ndarray, pen: float) -> tuple[list[_Group], np.ndar
         if parts is None:
             ys, xs = np.nonzero(mask)
             pts = np.stack([xs + left + 0.5, ys + top + 0.5], axis=1)
-            units.append(_Group(left, right, top, bottom, [len(units)], mask.sum() / pen, pts))
+            units.append(
+                _Group(
+                    left,
+                    right,
+                    top,
+                    bottom,
+                    [len(units)],
+                    mask.sum() / pen,
+                    pts,
+                    dot=_is_dot(mask, pen),
+                )
+            )
             region[mask] = len(units)
             continue
         for part in parts:
@@ -329,6 +348,13 @@ def _component_units(ink: np.ndarray, pen: float) -> tuple[list[_Group], np.ndar
             )
             region[part] = len(units)
     return units, out
+
+
+def _is_dot(mask: np.ndarray, pen: float) -> bool:
+    """Rule 2 without strokes: a speck (under a pen width across) or a small solid blob (a pen
+    dab: fills DOT_FILL of its box and is at most 3 pen widths across)."""
+    side = max(mask.shape)
+    return side < pen or (side <= 3 * pen and mask.mean() >= DOT_FILL)
 
 
 def _erode_apart(mask: np.ndarray, pen: float) -> list[np.ndarray] | None:
@@ -457,31 +483,57 @@ def _deslant(units: list[_Group], pad: float) -> float:
     return slant
 
 
+def _join_closing(units: list[_Group], pen: float) -> list[_Group]:
+    """Rule 3b (strokes only): a stroke whose two ends both land on another stroke closes a
+    shape with it (a 0 drawn as two halves, a 9's loop and tail), so it is the same digit,
+    however little their columns overlap."""
+    tol = pen
+    out: list[_Group] = []
+    for u in units:
+        host = None
+        if u.points is not None and len(u.points) > 1:
+            ends = u.points[[0, -1]]
+            for v in out:
+                if v.points is None or np.hypot(*(ends[0] - ends[1])) < 2 * tol:
+                    continue
+                d = np.hypot(v.points[:, None, 0] - ends[:, 0], v.points[:, None, 1] - ends[:, 1])
+                if (d.min(axis=0) <= tol).all():
+                    host = v
+                    break
+        if host is None:
+            out.append(u)
+        else:
+            points = np.concatenate([host.points, u.points])
+            host.absorb(u)
+            host.points = points
+    return out
+
+
 def _group(units: list[_Group], pen: float) -> tuple[list[_Group], list[int]]:
-    """Rules 2 and 3: merge units sharing columns, attach fragments, drop specks.
+    """Rules 2 and 3: merge units sharing columns, attach fragments, drop dots and specks.
 
     -> (digit groups left to right, indices of the dropped units).
     """
     groups = _merge_columns(
-        [_Group(u.x0, u.x1, u.y0, u.y1, list(u.units), u.length, None, u.sx0, u.sx1) for u in units]
+        [
+            _Group(u.x0, u.x1, u.y0, u.y1, list(u.units), u.length, None, u.sx0, u.sx1, u.dot)
+            for u in units
+        ]
     )
-    tallest = max(g.height for g in groups)
-    speck = max(DOT_PENS * pen, NOISE_FRACTION * tallest)
-    digits = [g for g in groups if g.height >= FRAGMENT_FRACTION * tallest and g.height >= speck]
-    if not digits:  # only specks and flat bits: the largest one, unless it is a speck itself
-        big = max(groups, key=lambda g: max(g.width, g.height))
-        digits = [big] if max(big.width, big.height) >= speck else []
+    solid = [g for g in groups if not g.dot]
+    if not solid:
+        return [], [i for g in groups for i in g.units]  # only dots: nothing to read
+    tallest = max(g.height for g in solid)
+    digits = [g for g in solid if g.height >= FRAGMENT_FRACTION * tallest]
     fragments = [g for g in groups if not any(g is d for d in digits)]
     dropped = []
     reach = ATTACH_FRACTION * tallest
     for frag in fragments:
-        near = min(digits, key=lambda d: _gap(frag, d), default=None)
-        if near is not None and _gap(frag, near) <= reach:
+        near = min(digits, key=lambda d: _gap(frag, d))
+        if _gap(frag, near) <= reach and not (frag.dot and _gap(frag, near) > 0):
             near.absorb(frag)
-        elif max(frag.width, frag.height) >= speck:
-            digits.append(frag)  # a small digit of its own, far from the others
         else:
-            dropped += frag.units
+            dropped += frag.units  # a dot, a speck or a dash away from every digit
     digits.sort(key=lambda g: (g.sx0 + g.sx1) / 2)
     return digits, dropped
 
@@ -572,6 +624,8 @@ def segment(
         units, comps = _component_units(ink, pen_width)
     if not units:
         return result
+    if strokes is not None:
+        units = _join_closing(units, pen_width)
     _deslant(units, pen_width / 2 if strokes is not None else 0.5)
     groups, dropped = _group(units, pen_width)
     if not groups:
@@ -580,7 +634,9 @@ def segment(
         result.state, result.reason = UNREADABLE, f"more than {MAX_DIGITS} digits"
         return result
     for g in groups:
-        if g.length > SCRIBBLE_LENGTH * max(g.width, g.height):
+        fill = g.length * pen_width / max(1, g.width * g.height) if strokes is None else 0.0
+        big = max(g.width, g.height) > SCRIBBLE_FILL_PENS * pen_width
+        if g.length > SCRIBBLE_LENGTH * max(g.width, g.height) or (big and fill > SCRIBBLE_FILL):
             result.state, result.reason = UNREADABLE, "scribble: ink too long for a digit"
             return result
 
