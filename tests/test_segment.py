@@ -132,7 +132,7 @@ def test_empty_canvas(session) -> None:
 
 def test_scribble_is_unreadable(session) -> None:
     rng = np.random.default_rng(3)
-    scribble = [np.cumsum(rng.normal(0, 25, (200, 2)), axis=0) % 260 + 10]
+    scribble = [np.cumsum(rng.normal(0, 25, (1500, 2)), axis=0) % 260 + 10]
     rgba = render_rgba([s.tolist() for s in scribble], APP_CANVAS, APP_PEN)
     for strokes in (scribble, None):
         read = read_number(session, rgba, strokes, APP_PEN if strokes else None)
