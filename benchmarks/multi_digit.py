@@ -433,6 +433,38 @@ def markdown(report: dict, title: str) -> str:
     return "\n".join(lines)
 
 
+def speed(repeats: int = 50) -> dict:
+    """CPython timings (median ms): segment() incl. every digit's normalisation, strokes known
+    (the app) and not; describe() vs segment() for one digit (single digits must not slow)."""
+    import preprocess
+
+    rng = np.random.default_rng(SEED)
+    digits = [int(d) for d in rng.integers(0, 10, 10)]
+    rgba, strokes = stroke_number(digits, "hand", "normal", "even", 0.0, rng)
+    one_paths = place(digit_paths(5, "hand"), APP_CANVAS, 0.6, (140, 140))
+    one = render_rgba(one_paths, APP_CANVAS, APP_PEN)
+    one_strokes = [np.asarray(p) for p in one_paths]
+
+    def ms(fn) -> float:
+        fn()
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            fn()
+            times.append((time.perf_counter() - start) * 1000)
+        return round(float(np.median(times)), 3)
+
+    return {
+        "ten_digits_strokes_ms": ms(lambda: segment.segment(rgba, strokes, APP_PEN)),
+        "ten_digits_components_ms": ms(lambda: segment.segment(rgba)),
+        "ten_digits_read_right": read_number(onnx_session(MODEL), rgba, strokes, APP_PEN)["number"]
+        == "".join(map(str, digits)),
+        "one_digit_describe_ms": ms(lambda: preprocess.describe(one)),
+        "one_digit_segment_ms": ms(lambda: segment.segment(one, one_strokes, APP_PEN)),
+        "repeats": repeats,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", type=Path, default=MODEL)
@@ -449,6 +481,12 @@ def main(argv: list[str] | None = None) -> int:
         else str(args.model)
     }
     md = []
+    report["speed"] = speed()
+    md.append(
+        "### Speed (CPython, median ms)\n\n| measure | ms |\n|---|---|\n"
+        + "\n".join(f"| {k} | {v} |" for k, v in report["speed"].items())
+        + "\n"
+    )
     if "mnist" in args.sets:
         report["mnist"] = evaluate(
             args.model, mnist_cases(scale=args.scale), args.jobs, args.pictures

@@ -627,10 +627,13 @@ def segment(
         units, comps = _component_units(ink, pen_width)
     if not units:
         return result
-    if strokes is not None:
-        units = _join_closing(units, pen_width)
-    _deslant(units, pen_width / 2 if strokes is not None else 0.5)
-    groups, dropped = _group(units, pen_width)
+    if len(units) == 1 and not units[0].dot:
+        groups, dropped = units, []  # one stroke or component: nothing to group
+    else:
+        if strokes is not None:
+            units = _join_closing(units, pen_width)
+        _deslant(units, pen_width / 2 if strokes is not None else 0.5)
+        groups, dropped = _group(units, pen_width)
     if not groups:
         return result  # only specks: nothing to read
     if len(groups) > MAX_DIGITS:
