@@ -9,34 +9,48 @@ Input: the canvas RGBA pixels (ink in alpha, as getImageData gives) and, when kn
 as point arrays in those canvas pixels plus the pen width. Without strokes (a picture, an MNIST
 benchmark canvas) the connected components of the ink stand in for strokes.
 
+Pipeline: segment() -> Segmentation.batch() (ONE (N,28,28,1) model input for every digit and
+candidate piece) -> the model, once -> reading(seg, probs): the plain dict the page renders
+(its shape is documented in site/number-view.js).
+
 Rules, in order, and why:
 
-1. Units. A stroke is the unit of ink (a pen lift never splits a digit's stroke, and strokes of
-   two neighbours stay separate even where their ink touches). Without strokes, a connected
-   component of the ink (8-connected, ink >= preprocess.INK_NOISE) is the unit.
-2. Noise. A unit smaller than DOT_PENS pen widths on its longer side, or smaller than
-   NOISE_FRACTION of the tallest unit, is a speck. A speck that touches a larger unit's box
-   (grown by a pen width) belongs to it (serifs, a 1's flag, a stray dab); otherwise it is
-   dropped: a dot is not a digit.
-3. Grouping by columns. People write a number left to right, so the strokes of one digit share
-   columns and neighbours mostly do not: two units are one digit when their x-ranges overlap by at
-   least OVERLAP_FRACTION of the narrower one, or one's horizontal centre lies over the other.
-   This joins a 5's detached top bar, a 7's crossbar, a 1's base, the two strokes of a 4 or of a
-   0 (and Hershey-style serifs), but not neighbours that only touch or overlap at their edges,
-   and it does not care about sizes or a sloping baseline, which move ink up and down, not
-   sideways. Grouping repeats until stable (a crossbar can bridge two strokes).
-4. Splitting touching ink. A group much wider than a digit can be (width > SPLIT_ASPECT x its
-   height) is two or more digits whose ink touches (one connected component, or one stroke
-   written through two digits): it is cut at the column with the least ink (column ink
-   profile) away from its ends, then each part is checked again. Only vertical cuts: they are
-   cheap and right for upright writing; slanted touching pairs are a known weakness.
-5. Unreadable. More than MAX_DIGITS groups, or a group whose ink is far longer than any digit's
-   (centre-line length > SCRIBBLE_LENGTH x its larger side: a scribble, a crossing-out), is
-   "can't read this as a number": no digits are reported, never a made-up number.
+1. Units. A stroke is the unit of ink: a pen lift never splits a digit's stroke, and strokes of
+   two neighbours stay separate even where their ink touches. Without strokes, a connected
+   component of the ink (8-connected, ink >= preprocess.INK_NOISE) is the unit, and a component
+   wider than ERODE_ASPECT x its height is eroded by ERODE_FRACTION of the stroke width: if it
+   falls apart into side-by-side parts as tall as digits, the parts are units (touching
+   neighbours joined by a thin contact).
+2. Dots. A stroke whose centre line spans under DOT_PENS pen widths (a click, a dab), or a small
+   solid blob, is a dot. A dot inside a digit's box joins it; anywhere else it is dropped.
+3. Grouping by columns. A number is written left to right, so the strokes of one digit share
+   columns and neighbours mostly do not: two units are one digit when their x-ranges overlap by
+   OVERLAP_FRACTION of the narrower one, or one's horizontal centre lies over the other. This
+   joins a 5's detached bar, a 7's crossbar, a 1's base, the strokes of a 4, and it ignores
+   sizes and a sloping baseline (they move ink up and down, not sideways). Two refinements:
+   x-ranges are measured after deslanting (the writing's slant, the median x-on-y slope of the
+   tall units, is sheared out: a leaning 1's box no longer reaches over its neighbour), and a
+   stroke whose two ends both land on another stroke joins it (a 0 drawn as two halves).
+   Repeated until stable (a crossbar can bridge two strokes).
+4. Fragments. A group shorter than FRAGMENT_FRACTION of the tallest (a bar, a crossbar, a serif,
+   a broken-off piece) is not a digit: it joins the nearest digit within ATTACH_FRACTION of the
+   tallest height, else it is dropped (a dash is not a digit).
+5. Touching ink. Where a group is wider than SPLIT_ASPECT (or, without strokes, LATTICE_ASPECT)
+   x the digit height, it may be several digits whose ink touches. Candidate cuts are lines (at
+   CUT_SLANTS, since writing leans) through the least ink; every piece between two cuts is
+   normalised and goes into the one model batch with the rest; resolve() then picks the cuts
+   whose pieces the model reads best (sum of log top-probabilities, PIECE_COST per piece, a
+   penalty for pieces wider than a digit can be). A group narrow enough to be one digit is
+   cut only if the model is unsure of it whole (WHOLE_SURE). The model arbitrates because
+   geometry alone cannot tell a wide 0 from a touching 10.
+6. Unreadable. More than MAX_DIGITS digits, or a group whose ink is far longer than any digit's
+   (centre-line length > SCRIBBLE_LENGTH x its larger side: a scribble, a crossing-out; without
+   strokes a looser estimate, or a blot over most of the canvas), is "can't read this as a
+   number": no digits are reported, never a made-up number.
 
 Each digit's crop is the canvas ink inside its box, restricted to its own strokes/components
-when a neighbour's box reaches into it (touching or overlapping neighbours), then cropped to its
-ink and normalised by preprocess.normalize_digit.
+when a neighbour's box reaches into it, cropped to its ink and normalised by
+preprocess.normalize_digit. A drawing that is one group takes describe()'s crop unchanged.
 """
 
 from __future__ import annotations
@@ -58,16 +72,15 @@ DOT_CANVAS = 0.08
 OVERLAP_FRACTION = 0.5
 #: A column group shorter than this fraction of the tallest is a fragment (a 5's bar, a 7's
 #: crossbar, a 1's base, a serif): it joins the nearest digit within ATTACH_FRACTION of the
-#: tallest height, else it is a small digit of its own or, if a speck, dropped.
+#: tallest height, else it is dropped.
 FRAGMENT_FRACTION = 0.5
 ATTACH_FRACTION = 0.35
-#: A group wider than this many times max(its height, the median digit height) is split at its
-#: thinnest column: MNIST's widest digits reach 1.25 x their height (99th percentile of 3-9).
+#: A group wider than SPLIT_ASPECT x max(its height, the median digit height) is touching digits
+#: to cut (MNIST's widest digits reach 1.25 x their height, 99th percentile of 3-9); without
+#: strokes already from LATTICE_ASPECT (a 1 touching a 0 is ~1.1 wide), as an optional cut.
 SPLIT_ASPECT = 1.15
-#: Without strokes, a group wider than this many times the digit height may be touching digits
-#: (a 1 and a 0 are ~1.2 wide): the model reads it whole and cut, and the better reading wins.
 LATTICE_ASPECT = 0.8
-#: A split never leaves a part narrower than this fraction of the group's height.
+#: A cut never leaves a part narrower than this fraction of the digit height.
 MIN_PART = 0.15
 #: The largest writing slant corrected when grouping (x px per y px, about 35 degrees).
 MAX_SLANT = 0.7
@@ -75,26 +88,25 @@ MAX_SLANT = 0.7
 #: of the stroke width to see whether it falls apart into side-by-side digits.
 ERODE_ASPECT = 0.8
 ERODE_FRACTION = 0.35
-#: Candidate cuts of touching ink: at most MAX_CUTS, at least MIN_CUT_GAP x height apart; each
-#: piece of a reading costs PIECE_COST (log-probability) so that two confident pieces do not beat
-#: one confident digit by chance.
+#: Candidate cuts of touching ink: at most MAX_CUTS, at least MIN_CUT_GAP x height apart, lines
+#: leaning by CUT_SLANTS (columns per row, top to the right).
 MAX_CUTS = 6
-#: Slants of cut lines (columns per row, top to the right): upright and leaning writing.
+MIN_CUT_GAP = 0.15
 CUT_SLANTS = (0.0, -0.25, 0.25, 0.5)
-#: A piece of touching ink wider than ASPECT_FREE x its height costs ASPECT_PENALTY per unit of
-#: aspect beyond (log-probability): 90 % of MNIST digits are at most as wide as tall and 1.7 %
-#: wider than 1.3, while two touching digits are typically 1.2-1.6 wide, and the model reads
-#: many such pairs confidently as one digit.
+#: Each piece of a reading costs PIECE_COST (log-probability): two confident pieces must beat one
+#: confident digit by more than chance.
+PIECE_COST = -0.05
+#: A piece wider than ASPECT_FREE x its height costs ASPECT_PENALTY per unit of aspect beyond:
+#: 90 % of MNIST digits are at most as wide as tall, two touching digits typically 1.2-1.6, and
+#: the model reads many such pairs confidently as one digit. A piece thinner than ASPECT_THIN
+#: read as anything but a 1 costs twice that per unit. No piece is wider than WHOLE_MAX.
 ASPECT_FREE = 1.0
+ASPECT_THIN = 0.5
+ASPECT_PENALTY = 3.0
+WHOLE_MAX = 1.6
 #: A group narrow enough to be one digit is cut only when the model reads it whole with less
 #: than this confidence.
 WHOLE_SURE = 0.9
-ASPECT_THIN = 0.5
-#: No piece is wider than this many times the digit height.
-WHOLE_MAX = 1.6
-ASPECT_PENALTY = 3.0
-MIN_CUT_GAP = 0.15
-PIECE_COST = -0.05
 #: Centre-line length (or ink mass / stroke width) above this many times the group's larger side
 #: is a scribble. The longest real digit (an 8 drawn as two loops) is about 4.
 SCRIBBLE_LENGTH = 7.5
@@ -413,15 +425,6 @@ def _erode_apart(mask: np.ndarray, pen: float) -> list[np.ndarray] | None:
 # ---- Grouping and splitting ------------------------------------------------------------------
 
 
-def _near(small: _Group, big: _Group, margin: float) -> bool:
-    return (
-        small.x0 < big.x1 + margin
-        and big.x0 < small.x1 + margin
-        and small.y0 < big.y1 + margin
-        and big.y0 < small.y1 + margin
-    )
-
-
 def _same_digit(a: _Group, b: _Group) -> bool:
     """Rule 3: x-ranges overlap enough, or one's horizontal centre lies over the other."""
     overlap = min(a.sx1, b.sx1) - max(a.sx0, b.sx0)
@@ -539,34 +542,6 @@ def _group(units: list[_Group], pen: float) -> tuple[list[_Group], list[int]]:
             dropped += frag.units  # a dot, a speck or a dash away from every digit
     digits.sort(key=lambda g: (g.sx0 + g.sx1) / 2)
     return digits, dropped
-
-
-def _split_columns(crop: np.ndarray, ref: float, depth: int = 0) -> list[tuple[int, int]]:
-    """Rule 4: column ranges [c0, c1) of the digits in a crop, cutting where ink is thinnest.
-
-    `ref` is the median digit height of the drawing: a flat wide digit is not two digits.
-    """
-    height, width = crop.shape
-    height = max(height, ref)
-    if depth >= MAX_DIGITS or width <= SPLIT_ASPECT * height:
-        return [(0, width)]
-    lo, hi = max(1, int(MIN_PART * height)), width - max(1, int(MIN_PART * height))
-    if lo >= hi:
-        return [(0, width)]
-    profile = crop[:, lo:hi].sum(axis=0)
-    # Prefer cuts near where equal-width digits would meet: a mild pull towards the middle.
-    cols = np.arange(lo, hi)
-    pull = 1.0 + 0.5 * np.abs(cols - width / 2) / height
-    cut = int(lo + np.argmin((profile + 0.5) * pull))
-    parts = []
-    for c0, c1 in ((0, cut), (cut, width)):
-        piece = crop[:, c0:c1]
-        rows = np.flatnonzero(piece.max(axis=1) >= preprocess.INK_NOISE)
-        if rows.size == 0:
-            continue
-        sub = piece[rows[0] : rows[-1] + 1]
-        parts += [(c0 + a, c0 + b) for a, b in _split_columns(sub, ref, depth + 1)]
-    return parts
 
 
 def _stamp(strokes, indices, pen: float, box: tuple[int, int, int, int]) -> np.ndarray:
