@@ -68,6 +68,7 @@ STROKE_LENGTHS = (2, 3, 4, 6, 8, 10)
 STROKE_GAPS = {"normal": (0.15, 0.3), "narrow": (0.04, 0.1), "touching": None}
 STROKE_PER_CELL = 40  # numbers per (length, gap); styles cycle
 INK = 0.3  # alpha fraction counted as ink when measuring gaps
+MAX_FAILURES_LISTED = 100  # per set, in the JSON report
 
 
 def read_number(session, rgba: np.ndarray, strokes=None, pen_width=None) -> dict:
@@ -350,45 +351,47 @@ def evaluate(model: Path, cases: list[dict], jobs: int, pictures: Path | None = 
             "p95": round(float(np.percentile(ms, 95)), 3),
         },
         **{f"by_{k}": acc(g) for k, g in groups.items() if g},
-        "failures": failures,
+        "failures_total": len(failures),
+        "failures": failures[:MAX_FAILURES_LISTED],
     }
     if pictures is not None:
-        _save_pictures(cases, done, failures, pictures)
+        save_pictures(model, failures, pictures)  # before the list is shortened
     return report
 
 
-def _save_pictures(cases, done, failures, directory: Path, limit: int = 6) -> None:
-    """A few failures as small PNGs (ink dark on white, digit boxes in red) + their captions."""
+def save_pictures(model: Path, failures: list[dict], directory: Path, limit: int = 6) -> None:
+    """A few failures (the first of each set and gap) as small PNGs: ink dark on white, the
+    boxes of the digits as read in red; the file name says the truth and the reading."""
     from PIL import Image, ImageDraw
 
     directory.mkdir(parents=True, exist_ok=True)
-    by_id = {id(c): d for c, d in zip(cases, done, strict=True)}
+    session = onnx_session(model)
     picked, seen = [], set()
-    for f in failures:  # one per (set, gap) first, for variety
-        key = (f["set"], f["gap"])
-        if key not in seen:
-            seen.add(key)
+    for f in failures:
+        if (f["set"], f["gap"]) not in seen:
+            seen.add((f["set"], f["gap"]))
             picked.append(f)
-    for i, f in enumerate(picked[:limit]):
-        case = next(c for c in cases if c["seed"] == f["seed"] and c["set"] == f["set"])
-        seg = by_id[id(case)]["seg"]
-        rgba = _redraw(case)
+    for f in picked[:limit]:
+        if f["set"] == "mnist":
+            rgba, strokes, pen = _redraw(f), None, None
+        else:
+            rgba, strokes, _ = _stroke_draw(f)
+            pen = APP_PEN
+        read = read_number(session, rgba, strokes, pen)
         img = Image.fromarray(255 - rgba[..., 3]).convert("RGB")
         draw = ImageDraw.Draw(img)
-        for dgt in seg.digits:
-            t, b, left, r = dgt.box
-            draw.rectangle([left, t, r - 1, b - 1], outline=(220, 30, 30))
+        for d in read["digits"]:
+            x, y, w, h = d["box"]
+            draw.rectangle([x, y, x + w - 1, y + h - 1], outline=(220, 30, 30))
         img.thumbnail((480, 160))
-        name = f"fail-{i}-{f['set']}-{f['gap']}-{f['truth']}-read-{f['read'] or 'none'}.png"
+        name = f"fail-{f['set']}-{f['gap']}-{f['truth']}-read-{read['number'] or 'none'}.png"
         img.save(directory / name, optimize=True)
 
 
 def _redraw(case):
-    if case["set"] == "mnist":
-        from build_model.data import load_mnist
+    from build_model.data import load_mnist
 
-        return _mnist_draw(case, *load_mnist("test"))[0]
-    return _stroke_draw(case)[0]
+    return _mnist_draw(case, *load_mnist("test"))[0]
 
 
 def markdown(report: dict, title: str) -> str:
@@ -432,6 +435,38 @@ def markdown(report: dict, title: str) -> str:
     return "\n".join(lines)
 
 
+def speed(repeats: int = 50) -> dict:
+    """CPython timings (median ms): segment() incl. every digit's normalisation, strokes known
+    (the app) and not; describe() vs segment() for one digit (single digits must not slow)."""
+    import preprocess
+
+    rng = np.random.default_rng(SEED)
+    digits = [int(d) for d in rng.integers(0, 10, 10)]
+    rgba, strokes = stroke_number(digits, "hand", "normal", "even", 0.0, rng)
+    one_paths = place(digit_paths(5, "hand"), APP_CANVAS, 0.6, (140, 140))
+    one = render_rgba(one_paths, APP_CANVAS, APP_PEN)
+    one_strokes = [np.asarray(p) for p in one_paths]
+
+    def ms(fn) -> float:
+        fn()
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            fn()
+            times.append((time.perf_counter() - start) * 1000)
+        return round(float(np.median(times)), 3)
+
+    return {
+        "ten_digits_strokes_ms": ms(lambda: segment.segment(rgba, strokes, APP_PEN)),
+        "ten_digits_components_ms": ms(lambda: segment.segment(rgba)),
+        "ten_digits_read_right": read_number(onnx_session(MODEL), rgba, strokes, APP_PEN)["number"]
+        == "".join(map(str, digits)),
+        "one_digit_describe_ms": ms(lambda: preprocess.describe(one)),
+        "one_digit_segment_ms": ms(lambda: segment.segment(one, one_strokes, APP_PEN)),
+        "repeats": repeats,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", type=Path, default=MODEL)
@@ -441,13 +476,25 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, help="write the JSON report here")
     ap.add_argument("--markdown", type=Path, help="write the tables here")
     ap.add_argument("--pictures", type=Path, help="save a few failures as PNGs here")
+    ap.add_argument("--pictures-from", type=Path, help="only redraw --pictures from this JSON")
     args = ap.parse_args(argv)
+    if args.pictures_from:
+        old = json.loads(args.pictures_from.read_text())
+        for key in ("mnist", "strokes"):
+            save_pictures(args.model, old[key]["failures"], args.pictures or ROOT / "docs")
+        return 0
     report = {
         "model": str(args.model.resolve().relative_to(ROOT))
         if args.model.resolve().is_relative_to(ROOT)
         else str(args.model)
     }
     md = []
+    report["speed"] = speed()
+    md.append(
+        "### Speed (CPython, median ms)\n\n| measure | ms |\n|---|---|\n"
+        + "\n".join(f"| {k} | {v} |" for k, v in report["speed"].items())
+        + "\n"
+    )
     if "mnist" in args.sets:
         report["mnist"] = evaluate(
             args.model, mnist_cases(scale=args.scale), args.jobs, args.pictures

@@ -9,34 +9,48 @@ Input: the canvas RGBA pixels (ink in alpha, as getImageData gives) and, when kn
 as point arrays in those canvas pixels plus the pen width. Without strokes (a picture, an MNIST
 benchmark canvas) the connected components of the ink stand in for strokes.
 
+Pipeline: segment() -> Segmentation.batch() (ONE (N,28,28,1) model input for every digit and
+candidate piece) -> the model, once -> reading(seg, probs): the plain dict the page renders
+(its shape is documented in site/number-view.js).
+
 Rules, in order, and why:
 
-1. Units. A stroke is the unit of ink (a pen lift never splits a digit's stroke, and strokes of
-   two neighbours stay separate even where their ink touches). Without strokes, a connected
-   component of the ink (8-connected, ink >= preprocess.INK_NOISE) is the unit.
-2. Noise. A unit smaller than DOT_PENS pen widths on its longer side, or smaller than
-   NOISE_FRACTION of the tallest unit, is a speck. A speck that touches a larger unit's box
-   (grown by a pen width) belongs to it (serifs, a 1's flag, a stray dab); otherwise it is
-   dropped: a dot is not a digit.
-3. Grouping by columns. People write a number left to right, so the strokes of one digit share
-   columns and neighbours mostly do not: two units are one digit when their x-ranges overlap by at
-   least OVERLAP_FRACTION of the narrower one, or one's horizontal centre lies over the other.
-   This joins a 5's detached top bar, a 7's crossbar, a 1's base, the two strokes of a 4 or of a
-   0 (and Hershey-style serifs), but not neighbours that only touch or overlap at their edges,
-   and it does not care about sizes or a sloping baseline, which move ink up and down, not
-   sideways. Grouping repeats until stable (a crossbar can bridge two strokes).
-4. Splitting touching ink. A group much wider than a digit can be (width > SPLIT_ASPECT x its
-   height) is two or more digits whose ink touches (one connected component, or one stroke
-   written through two digits): it is cut at the column with the least ink (column ink
-   profile) away from its ends, then each part is checked again. Only vertical cuts: they are
-   cheap and right for upright writing; slanted touching pairs are a known weakness.
-5. Unreadable. More than MAX_DIGITS groups, or a group whose ink is far longer than any digit's
-   (centre-line length > SCRIBBLE_LENGTH x its larger side: a scribble, a crossing-out), is
-   "can't read this as a number": no digits are reported, never a made-up number.
+1. Units. A stroke is the unit of ink: a pen lift never splits a digit's stroke, and strokes of
+   two neighbours stay separate even where their ink touches. Without strokes, a connected
+   component of the ink (8-connected, ink >= preprocess.INK_NOISE) is the unit, and a component
+   wider than ERODE_ASPECT x its height is eroded by ERODE_FRACTION of the stroke width: if it
+   falls apart into side-by-side parts as tall as digits, the parts are units (touching
+   neighbours joined by a thin contact).
+2. Dots. A stroke whose centre line spans under DOT_PENS pen widths (a click, a dab), or a small
+   solid blob, is a dot. A dot inside a digit's box joins it; anywhere else it is dropped.
+3. Grouping by columns. A number is written left to right, so the strokes of one digit share
+   columns and neighbours mostly do not: two units are one digit when their x-ranges overlap by
+   OVERLAP_FRACTION of the narrower one, or one's horizontal centre lies over the other. This
+   joins a 5's detached bar, a 7's crossbar, a 1's base, the strokes of a 4, and it ignores
+   sizes and a sloping baseline (they move ink up and down, not sideways). Two refinements:
+   x-ranges are measured after deslanting (the writing's slant, the median x-on-y slope of the
+   tall units, is sheared out: a leaning 1's box no longer reaches over its neighbour), and a
+   stroke whose two ends both land on another stroke joins it (a 0 drawn as two halves).
+   Repeated until stable (a crossbar can bridge two strokes).
+4. Fragments. A group shorter than FRAGMENT_FRACTION of the tallest (a bar, a crossbar, a serif,
+   a broken-off piece) is not a digit: it joins the nearest digit within ATTACH_FRACTION of the
+   tallest height, else it is dropped (a dash is not a digit).
+5. Touching ink. Where a group is wider than SPLIT_ASPECT (or, without strokes, LATTICE_ASPECT)
+   x the digit height, it may be several digits whose ink touches. Candidate cuts are lines (at
+   CUT_SLANTS, since writing leans) through the least ink; every piece between two cuts is
+   normalised and goes into the one model batch with the rest; resolve() then picks the cuts
+   whose pieces the model reads best (sum of log top-probabilities, PIECE_COST per piece, a
+   penalty for pieces wider than a digit can be). A group narrow enough to be one digit is
+   cut only if the model is unsure of it whole (WHOLE_SURE). The model arbitrates because
+   geometry alone cannot tell a wide 0 from a touching 10.
+6. Unreadable. More than MAX_DIGITS digits, or a group whose ink is far longer than any digit's
+   (centre-line length > SCRIBBLE_LENGTH x its larger side: a scribble, a crossing-out; without
+   strokes a looser estimate, or a blot over most of the canvas), is "can't read this as a
+   number": no digits are reported, never a made-up number.
 
 Each digit's crop is the canvas ink inside its box, restricted to its own strokes/components
-when a neighbour's box reaches into it (touching or overlapping neighbours), then cropped to its
-ink and normalised by preprocess.normalize_digit.
+when a neighbour's box reaches into it, cropped to its ink and normalised by
+preprocess.normalize_digit. A drawing that is one group takes describe()'s crop unchanged.
 """
 
 from __future__ import annotations
@@ -49,24 +63,24 @@ import preprocess
 
 #: More digits than this is not read as a number (the reading state becomes "unreadable").
 MAX_DIGITS = 12
-#: A unit whose longer side is below this many pen widths is a dot or speck.
-DOT_PENS = 2.0
-#: ... or below this fraction of the tallest unit's height.
-NOISE_FRACTION = 0.2
+#: A stroke whose centre line spans less than DOT_PENS pen widths is a dot (a click, a dab);
+#: without strokes, a component filling DOT_FILL of its box and at most 3 pen widths across.
+DOT_PENS = 0.75
+DOT_FILL = 0.6
+DOT_CANVAS = 0.08
 #: Two units are one digit when their x-ranges overlap by this fraction of the narrower one.
 OVERLAP_FRACTION = 0.5
 #: A column group shorter than this fraction of the tallest is a fragment (a 5's bar, a 7's
 #: crossbar, a 1's base, a serif): it joins the nearest digit within ATTACH_FRACTION of the
-#: tallest height, else it is a small digit of its own or, if a speck, dropped.
+#: tallest height, else it is dropped.
 FRAGMENT_FRACTION = 0.5
 ATTACH_FRACTION = 0.35
-#: A group wider than this many times max(its height, the median digit height) is split at its
-#: thinnest column: MNIST's widest digits reach 1.25 x their height (99th percentile of 3-9).
+#: A group wider than SPLIT_ASPECT x max(its height, the median digit height) is touching digits
+#: to cut (MNIST's widest digits reach 1.25 x their height, 99th percentile of 3-9); without
+#: strokes already from LATTICE_ASPECT (a 1 touching a 0 is ~1.1 wide), as an optional cut.
 SPLIT_ASPECT = 1.15
-#: Without strokes, a group wider than this many times the digit height may be touching digits
-#: (a 1 and a 0 are ~1.2 wide): the model reads it whole and cut, and the better reading wins.
 LATTICE_ASPECT = 0.8
-#: A split never leaves a part narrower than this fraction of the group's height.
+#: A cut never leaves a part narrower than this fraction of the digit height.
 MIN_PART = 0.15
 #: The largest writing slant corrected when grouping (x px per y px, about 35 degrees).
 MAX_SLANT = 0.7
@@ -74,29 +88,34 @@ MAX_SLANT = 0.7
 #: of the stroke width to see whether it falls apart into side-by-side digits.
 ERODE_ASPECT = 0.8
 ERODE_FRACTION = 0.35
-#: Candidate cuts of touching ink: at most MAX_CUTS, at least MIN_CUT_GAP x height apart; each
-#: piece of a reading costs PIECE_COST (log-probability) so that two confident pieces do not beat
-#: one confident digit by chance.
+#: Candidate cuts of touching ink: at most MAX_CUTS, at least MIN_CUT_GAP x height apart, lines
+#: leaning by CUT_SLANTS (columns per row, top to the right).
 MAX_CUTS = 6
-#: Slants of cut lines (columns per row, top to the right): upright and leaning writing.
+MIN_CUT_GAP = 0.15
 CUT_SLANTS = (0.0, -0.25, 0.25, 0.5)
-#: A piece of touching ink wider than ASPECT_FREE x its height costs ASPECT_PENALTY per unit of
-#: aspect beyond (log-probability): 90 % of MNIST digits are at most as wide as tall and 1.7 %
-#: wider than 1.3, while two touching digits are typically 1.2-1.6 wide, and the model reads
-#: many such pairs confidently as one digit.
+#: Each piece of a reading costs PIECE_COST (log-probability): two confident pieces must beat one
+#: confident digit by more than chance.
+PIECE_COST = -0.05
+#: A piece wider than ASPECT_FREE x its height costs ASPECT_PENALTY per unit of aspect beyond:
+#: 90 % of MNIST digits are at most as wide as tall, two touching digits typically 1.2-1.6, and
+#: the model reads many such pairs confidently as one digit. A piece thinner than ASPECT_THIN
+#: read as anything but a 1 costs twice that per unit. No piece is wider than WHOLE_MAX.
 ASPECT_FREE = 1.0
+ASPECT_THIN = 0.5
+ASPECT_PENALTY = 3.0
+WHOLE_MAX = 1.6
 #: A group narrow enough to be one digit is cut only when the model reads it whole with less
 #: than this confidence.
 WHOLE_SURE = 0.9
-ASPECT_THIN = 0.5
-#: No piece is wider than this many times the digit height.
-WHOLE_MAX = 1.6
-ASPECT_PENALTY = 3.0
-MIN_CUT_GAP = 0.15
-PIECE_COST = -0.05
 #: Centre-line length (or ink mass / stroke width) above this many times the group's larger side
 #: is a scribble. The longest real digit (an 8 drawn as two loops) is about 4.
 SCRIBBLE_LENGTH = 7.5
+#: Without strokes the length is ink mass / stroke width, which overlapping scribble hides and
+#: blurred ink distorts (MNIST digits set as numbers: 3.0 median, 6.2 at the 99th percentile,
+#: 7.2 at most), so the limit is looser.
+SCRIBBLE_LENGTH_PIXELS = 9.0
+#: ... and ink over more than SCRIBBLE_COVER of the canvas area filling half its box is a blot.
+SCRIBBLE_COVER = 0.6
 
 EMPTY, DIGITS, UNREADABLE = "empty", "digits", "unreadable"
 
@@ -190,6 +209,7 @@ class _Group:
     points: np.ndarray | None = None  # (N, 2) x, y of its ink (units only), for the slant
     sx0: float = 0.0  # x-range after deslanting (see _deslant): what grouping compares
     sx1: float = 0.0
+    dot: bool = False  # a dot or speck (rule 2)
 
     @property
     def width(self) -> int:
@@ -205,6 +225,7 @@ class _Group:
         self.y0, self.y1 = min(self.y0, other.y0), max(self.y1, other.y1)
         self.units += other.units
         self.length += other.length
+        self.dot = self.dot and other.dot
 
 
 # ---- Units: strokes or connected components ------------------------------------------------
@@ -225,7 +246,8 @@ def _stroke_units(strokes, pen: float, width: int, height: int) -> list[_Group]:
         if x0 >= x1 or y0 >= y1:
             continue  # entirely off the canvas
         length = float(np.hypot(*np.diff(pts, axis=0).T).sum()) if len(pts) > 1 else 0.0
-        units.append(_Group(x0, x1, y0, y1, [i], length, pts))
+        extent = max(np.ptp(pts[:, 0]), np.ptp(pts[:, 1]))
+        units.append(_Group(x0, x1, y0, y1, [i], length, pts, dot=extent < DOT_PENS * pen))
     return units
 
 
@@ -312,7 +334,18 @@ def _component_units(ink: np.ndarray, pen: float) -> tuple[list[_Group], np.ndar
         if parts is None:
             ys, xs = np.nonzero(mask)
             pts = np.stack([xs + left + 0.5, ys + top + 0.5], axis=1)
-            units.append(_Group(left, right, top, bottom, [len(units)], mask.sum() / pen, pts))
+            units.append(
+                _Group(
+                    left,
+                    right,
+                    top,
+                    bottom,
+                    [len(units)],
+                    mask.sum() / pen,
+                    pts,
+                    dot=_is_dot(mask, pen, min(ink.shape)),
+                )
+            )
             region[mask] = len(units)
             continue
         for part in parts:
@@ -329,6 +362,14 @@ def _component_units(ink: np.ndarray, pen: float) -> tuple[list[_Group], np.ndar
             )
             region[part] = len(units)
     return units, out
+
+
+def _is_dot(mask: np.ndarray, pen: float, canvas_side: int) -> bool:
+    """Rule 2 without strokes: a speck (under a pen width across) or a small solid blob (a pen
+    dab: fills DOT_FILL of its box, at most 3 pen widths and DOT_CANVAS of the canvas across)."""
+    side = max(mask.shape)
+    small = side <= 3 * pen and side <= DOT_CANVAS * canvas_side
+    return side < pen or (small and mask.mean() >= DOT_FILL)
 
 
 def _erode_apart(mask: np.ndarray, pen: float) -> list[np.ndarray] | None:
@@ -382,15 +423,6 @@ def _erode_apart(mask: np.ndarray, pen: float) -> list[np.ndarray] | None:
 
 
 # ---- Grouping and splitting ------------------------------------------------------------------
-
-
-def _near(small: _Group, big: _Group, margin: float) -> bool:
-    return (
-        small.x0 < big.x1 + margin
-        and big.x0 < small.x1 + margin
-        and small.y0 < big.y1 + margin
-        and big.y0 < small.y1 + margin
-    )
 
 
 def _same_digit(a: _Group, b: _Group) -> bool:
@@ -457,61 +489,59 @@ def _deslant(units: list[_Group], pad: float) -> float:
     return slant
 
 
+def _join_closing(units: list[_Group], pen: float) -> list[_Group]:
+    """Rule 3b (strokes only): a stroke whose two ends both land on another stroke closes a
+    shape with it (a 0 drawn as two halves, a 9's loop and tail), so it is the same digit,
+    however little their columns overlap."""
+    tol = pen
+    out: list[_Group] = []
+    for u in units:
+        host = None
+        if u.points is not None and len(u.points) > 1:
+            ends = u.points[[0, -1]]
+            for v in out:
+                if v.points is None or np.hypot(*(ends[0] - ends[1])) < 2 * tol:
+                    continue
+                d = np.hypot(v.points[:, None, 0] - ends[:, 0], v.points[:, None, 1] - ends[:, 1])
+                if (d.min(axis=0) <= tol).all():
+                    host = v
+                    break
+        if host is None:
+            out.append(u)
+        else:
+            points = np.concatenate([host.points, u.points])
+            host.absorb(u)
+            host.points = points
+    return out
+
+
 def _group(units: list[_Group], pen: float) -> tuple[list[_Group], list[int]]:
-    """Rules 2 and 3: merge units sharing columns, attach fragments, drop specks.
+    """Rules 2 and 3: merge units sharing columns, attach fragments, drop dots and specks.
 
     -> (digit groups left to right, indices of the dropped units).
     """
     groups = _merge_columns(
-        [_Group(u.x0, u.x1, u.y0, u.y1, list(u.units), u.length, None, u.sx0, u.sx1) for u in units]
+        [
+            _Group(u.x0, u.x1, u.y0, u.y1, list(u.units), u.length, None, u.sx0, u.sx1, u.dot)
+            for u in units
+        ]
     )
-    tallest = max(g.height for g in groups)
-    speck = max(DOT_PENS * pen, NOISE_FRACTION * tallest)
-    digits = [g for g in groups if g.height >= FRAGMENT_FRACTION * tallest and g.height >= speck]
-    if not digits:  # only specks and flat bits: the largest one, unless it is a speck itself
-        big = max(groups, key=lambda g: max(g.width, g.height))
-        digits = [big] if max(big.width, big.height) >= speck else []
+    solid = [g for g in groups if not g.dot]
+    if not solid:
+        return [], [i for g in groups for i in g.units]  # only dots: nothing to read
+    tallest = max(g.height for g in solid)
+    digits = [g for g in solid if g.height >= FRAGMENT_FRACTION * tallest]
     fragments = [g for g in groups if not any(g is d for d in digits)]
     dropped = []
     reach = ATTACH_FRACTION * tallest
     for frag in fragments:
-        near = min(digits, key=lambda d: _gap(frag, d), default=None)
-        if near is not None and _gap(frag, near) <= reach:
+        near = min(digits, key=lambda d: _gap(frag, d))
+        if _gap(frag, near) <= reach and not (frag.dot and _gap(frag, near) > 0):
             near.absorb(frag)
-        elif max(frag.width, frag.height) >= speck:
-            digits.append(frag)  # a small digit of its own, far from the others
         else:
-            dropped += frag.units
+            dropped += frag.units  # a dot, a speck or a dash away from every digit
     digits.sort(key=lambda g: (g.sx0 + g.sx1) / 2)
     return digits, dropped
-
-
-def _split_columns(crop: np.ndarray, ref: float, depth: int = 0) -> list[tuple[int, int]]:
-    """Rule 4: column ranges [c0, c1) of the digits in a crop, cutting where ink is thinnest.
-
-    `ref` is the median digit height of the drawing: a flat wide digit is not two digits.
-    """
-    height, width = crop.shape
-    height = max(height, ref)
-    if depth >= MAX_DIGITS or width <= SPLIT_ASPECT * height:
-        return [(0, width)]
-    lo, hi = max(1, int(MIN_PART * height)), width - max(1, int(MIN_PART * height))
-    if lo >= hi:
-        return [(0, width)]
-    profile = crop[:, lo:hi].sum(axis=0)
-    # Prefer cuts near where equal-width digits would meet: a mild pull towards the middle.
-    cols = np.arange(lo, hi)
-    pull = 1.0 + 0.5 * np.abs(cols - width / 2) / height
-    cut = int(lo + np.argmin((profile + 0.5) * pull))
-    parts = []
-    for c0, c1 in ((0, cut), (cut, width)):
-        piece = crop[:, c0:c1]
-        rows = np.flatnonzero(piece.max(axis=1) >= preprocess.INK_NOISE)
-        if rows.size == 0:
-            continue
-        sub = piece[rows[0] : rows[-1] + 1]
-        parts += [(c0 + a, c0 + b) for a, b in _split_columns(sub, ref, depth + 1)]
-    return parts
 
 
 def _stamp(strokes, indices, pen: float, box: tuple[int, int, int, int]) -> np.ndarray:
@@ -572,15 +602,28 @@ def segment(
         units, comps = _component_units(ink, pen_width)
     if not units:
         return result
-    _deslant(units, pen_width / 2 if strokes is not None else 0.5)
-    groups, dropped = _group(units, pen_width)
+    if len(units) == 1 and not units[0].dot:
+        groups, dropped = units, []  # one stroke or component: nothing to group
+    else:
+        if strokes is not None:
+            units = _join_closing(units, pen_width)
+        _deslant(units, pen_width / 2 if strokes is not None else 0.5)
+        groups, dropped = _group(units, pen_width)
     if not groups:
         return result  # only specks: nothing to read
     if len(groups) > MAX_DIGITS:
         result.state, result.reason = UNREADABLE, f"more than {MAX_DIGITS} digits"
         return result
+    # Without strokes the length is an estimate (ink mass / stroke width): a looser limit.
+    limit = SCRIBBLE_LENGTH if strokes is not None else SCRIBBLE_LENGTH_PIXELS
     for g in groups:
-        if g.length > SCRIBBLE_LENGTH * max(g.width, g.height):
+        cover = g.width * g.height / (width * height)
+        blot = (
+            strokes is None
+            and cover > SCRIBBLE_COVER
+            and g.length * pen_width > 0.5 * g.width * g.height
+        )
+        if g.length > limit * max(g.width, g.height) or blot:
             result.state, result.reason = UNREADABLE, "scribble: ink too long for a digit"
             return result
 

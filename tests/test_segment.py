@@ -1,0 +1,170 @@
+"""site/segment.py: canvas ink -> the digits of a number, read by the shipped model in one batch.
+
+Drawings come from tests/digit_strokes.py (strokes known, as the app sends them) and are rendered
+like the browser canvas; the model is the real site/model/mnist_cnn.onnx under onnxruntime.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import segment
+
+import preprocess
+from benchmarks.multi_digit import APP_CANVAS, APP_PEN, MODEL, read_number, stroke_number
+from build_model.evaluate import onnx_session, predict_onnx
+from digit_strokes import digit_paths, place, render_rgba
+
+
+@pytest.fixture(scope="module")
+def session():
+    return onnx_session(MODEL)
+
+
+def _arrays(paths) -> list[np.ndarray]:
+    return [np.asarray(s, dtype=np.float64) for s in paths]
+
+
+def _number(digits, style="hand", canvas=APP_CANVAS, pen=APP_PEN, gap=0.3, slope=0.0, size=0.3):
+    """Draw `digits` left to right with a gap of `gap` x height; -> (RGBA, strokes)."""
+    width, height = (canvas, canvas) if isinstance(canvas, int) else canvas
+    h = size * height
+    x = pen
+    strokes = []
+    for d in digits:
+        unit = digit_paths(d, style)
+        w = max(px for s in unit for px, _ in s) - min(px for s in unit for px, _ in s)
+        cy = height / 2 + slope * (x - width / 2)
+        strokes += _arrays(place(unit, height, size, (x + w * h / 2, cy)))
+        x += w * h + pen + gap * h
+    return render_rgba([s.tolist() for s in strokes], (width, height), pen), strokes
+
+
+def _components(rgba: np.ndarray) -> int:
+    """Connected components of the ink (what segment() sees without strokes, before erosion)."""
+    rows, starts, ends = segment._runs(preprocess.ink_map(rgba) >= preprocess.INK_NOISE)
+    return int(segment._label_runs(rows, starts, ends, rgba.shape[1]).max()) + 1
+
+
+def test_one_digit_is_exactly_describe(session) -> None:
+    for digit, style, size, centre in [
+        (3, "hand", 0.6, (140, 140)),
+        (7, "hand_alt", 0.25, (60, 210)),  # two strokes, small, in a corner
+        (4, "simplex", 0.8, (150, 130)),
+        (1, "hand_slant", 0.4, (220, 80)),
+    ]:
+        paths = place(digit_paths(digit, style), APP_CANVAS, size, centre)
+        rgba = render_rgba(paths, APP_CANVAS, APP_PEN)
+        expected = preprocess.describe(rgba).image
+        for strokes in (_arrays(paths), None):
+            seg = segment.segment(rgba, strokes, APP_PEN if strokes else None)
+            probs = predict_onnx(session, seg.batch())
+            read = segment.reading(seg, probs)
+            assert read["state"] == "digits" and len(read["digits"]) == 1
+            (only,) = seg.resolve(probs)
+            assert np.array_equal(only.image, expected)
+        seg = segment.segment(rgba, _arrays(paths), APP_PEN)
+        assert len(seg.digits) == 1 and np.array_equal(seg.digits[0].image, expected)
+        assert read["number"] == str(digit)
+
+
+def test_digits_of_two_strokes_are_one_digit(session) -> None:
+    # A 4 and a 7 with a crossbar (two strokes each), and a 0 drawn as two halves.
+    rgba, strokes = _number([4, 7], style="hand_alt")
+    assert read_number(session, rgba, strokes, APP_PEN)["number"] == "47"
+    t = np.linspace(0, math.pi, 30)
+    left = np.stack([100 - 30 * np.sin(t), 140 - 45 * np.cos(t)], axis=1)
+    right = np.stack([100 + 30 * np.sin(t), 140 - 45 * np.cos(t)], axis=1)
+    one = [*_arrays(place(digit_paths(1, "hand"), APP_CANVAS, 0.33, (200, 140)))]
+    strokes = [left, right, *one]
+    rgba = render_rgba([s.tolist() for s in strokes], APP_CANVAS, APP_PEN)
+    read = read_number(session, rgba, strokes, APP_PEN)
+    assert read["number"] == "01"
+    assert read["digits"][0]["strokes"] == [0, 1]
+
+
+def test_two_touching_digits_are_two(session) -> None:
+    rng = np.random.default_rng(0)
+    rgba, strokes = stroke_number([2, 3], "hand", "touching", "even", 0.0, rng)
+    assert _components(rgba) == 1  # the ink really touches
+    read = read_number(session, rgba, strokes, APP_PEN)
+    assert read["number"] == "23"
+    assert len(read["digits"]) == 2
+
+
+def test_five_with_a_detached_bar(session) -> None:
+    body, bar = digit_paths(5, "hand")
+    bar = [(x + 0.08, y - 0.12) for x, y in bar]  # lifted clear of the body
+    paths = place([body, bar], APP_CANVAS, 0.45, (140, 140))
+    rgba = render_rgba(paths, APP_CANVAS, APP_PEN)
+    assert _components(rgba) == 2  # the bar does not touch the body
+    for strokes in (_arrays(paths), None):
+        read = read_number(session, rgba, strokes, APP_PEN if strokes else None)
+        assert read["number"] == "5", read["number"]
+
+
+def test_a_dot_is_ignored_and_a_lone_dot_is_empty(session) -> None:
+    paths = place(digit_paths(2, "hand"), APP_CANVAS, 0.4, (110, 140))
+    dot = [(240.0, 60.0)]
+    rgba = render_rgba([*paths, dot], APP_CANVAS, APP_PEN)
+    for strokes in (_arrays([*paths, dot]), None):
+        read = read_number(session, rgba, strokes, APP_PEN if strokes else None)
+        assert read["number"] == "2"
+    lone = render_rgba([dot], APP_CANVAS, APP_PEN)
+    assert read_number(session, lone, _arrays([dot]), APP_PEN)["state"] == "empty"
+    assert read_number(session, lone)["state"] == "empty"
+
+
+def test_empty_canvas(session) -> None:
+    rgba = np.zeros((APP_CANVAS, APP_CANVAS, 4), np.uint8)
+    read = read_number(session, rgba, [], APP_PEN)
+    assert read == {
+        "state": "empty",
+        "number": "",
+        "reason": "",
+        "canvas": [280, 280],
+        "digits": [],
+    }
+
+
+def test_scribble_is_unreadable(session) -> None:
+    rng = np.random.default_rng(3)
+    scribble = [np.cumsum(rng.normal(0, 25, (1500, 2)), axis=0) % 260 + 10]
+    rgba = render_rgba([s.tolist() for s in scribble], APP_CANVAS, APP_PEN)
+    for strokes in (scribble, None):
+        read = read_number(session, rgba, strokes, APP_PEN if strokes else None)
+        assert read["state"] == "unreadable" and read["number"] == "" and read["digits"] == []
+        assert read["reason"]
+
+
+def test_ten_digits_and_too_many(session) -> None:
+    digits = [3, 1, 4, 1, 5, 9, 2, 6, 5, 3]
+    rgba, strokes = _number(digits, canvas=(900, 200), pen=8, size=0.35)
+    read = read_number(session, rgba, strokes, 8)
+    assert read["number"] == "".join(map(str, digits))
+    assert [d["box"][0] for d in read["digits"]] == sorted(d["box"][0] for d in read["digits"])
+    json.dumps(read)  # plain data the page can take as-is
+    rgba, strokes = _number(digits + digits[:3], canvas=(1200, 200), pen=8, size=0.35)
+    read = read_number(session, rgba, strokes, 8)
+    assert read["state"] == "unreadable" and read["number"] == ""
+
+
+def test_sloping_baseline_and_mixed_sizes(session) -> None:
+    rng = np.random.default_rng(7)
+    rgba, strokes = stroke_number([2, 0, 2, 6], "hand", "normal", "mixed", 0.2, rng)
+    for s in (strokes, None):
+        read = read_number(session, rgba, s, APP_PEN if s else None)
+        assert read["number"] == "2026"
+
+
+def test_one_batched_model_run(session) -> None:
+    rgba, strokes = _number([8, 4, 1])
+    seg = segment.segment(rgba, strokes, APP_PEN)
+    batch = seg.batch()
+    assert batch.shape == (3, 28, 28, 1) and batch.dtype == np.float32
+    probs = session.run(None, {session.get_inputs()[0].name: batch})[0]
+    assert probs.shape == (3, 10)
+    assert segment.reading(seg, probs)["number"] == "841"
