@@ -31,6 +31,7 @@ export class Announcer {
   }
 
   #say(text) {
+    if (!text) return; // someone else announces this result (the number view)
     // The same sentence twice in a row is not a change to a live region: vary it invisibly.
     const same = this.region.textContent.trimEnd() === text;
     this.region.textContent = same && !this.region.textContent.endsWith("\u00a0") ? `${text}\u00a0` : text;

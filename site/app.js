@@ -11,6 +11,7 @@ import { Announcer } from "./announce.js";
 import { Drawing, MODEL_CANVAS_PX } from "./draw.js";
 import { explain } from "./failure.js";
 import * as lookInside from "./look-inside.js";
+import { NumberView } from "./number-view.js";
 import { showDigit, showNothing } from "./result-view.js";
 import { installShortcuts } from "./shortcuts.js";
 
@@ -108,11 +109,22 @@ function modelDrawing() {
 }
 
 let selected = 0; // which digit of a number the single-digit view shows
+let lastReading = null;
+const numberView = new NumberView(document.getElementById("number-view"), {
+  overlay: $("boxes"),
+  onSelect: (_, position) => {
+    selected = Math.max(0, position);
+    if (lastReading) show(lastReading);
+    if (lookInside.isOpen()) requestPrediction(); // the panel explains the chosen digit
+  },
+});
 
 /** Paint a reading (worker.py's `read`). */
 function show(reading) {
+  lastReading = reading;
   const digits = reading.digits;
   const digit = digits.length ? digits[Math.min(selected, digits.length - 1)] : null;
+  numberView.render(reading, { settled: penUp && !pending });
   window.mnistDraw.last = {
     reading,
     probabilities: digit ? [...digit.probs] : null,
@@ -120,14 +132,18 @@ function show(reading) {
     timings: reading.timings,
   };
   if (digit) spoken = showDigit(digit, digits.length === 1 ? reading.verdict : digit.verdict);
-  else if (reading.state === "empty") spoken = showNothing();
+  else if (reading.verdict === "empty") spoken = showNothing();
   else spoken = showNothing("not-a-digit", "That doesn't look like a digit");
+  if (digits.length > 1) spoken = ""; // the number view announces a number, once
   if (reading.inside) lookInside.render(reading.inside);
   else if (!digit) lookInside.clear();
 }
 
 export function showEmpty() {
   window.mnistDraw.last = null;
+  lastReading = null;
+  selected = 0;
+  numberView.render({ state: "empty", number: "", reason: "", canvas: [0, 0], digits: [] });
   spoken = showNothing();
   lookInside.clear(); // the panel empties with the canvas
 }

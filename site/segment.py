@@ -796,13 +796,13 @@ def reading(seg: Segmentation, probs: np.ndarray | None, low_below: float = 0.6)
         out["digits"].append(
             {
                 "digit": best,
-                "confidence": round(float(p[best]), 4),
+                "confidence": float(p[best]),
                 "low": bool(p[best] < low_below),
-                "probs": [round(float(v), 4) for v in p],
+                "probs": [float(v) for v in p],
                 "box": [left, top, right - left, bottom - top],
                 "strokes": list(d.strokes),
                 "index": d.index,
-                "image": [round(float(v), 3) for v in d.image.ravel()],
+                "image": d.image.ravel().tolist(),
             }
         )
     out["number"] = "".join(str(d["digit"]) for d in out["digits"])

@@ -81,6 +81,8 @@ def _judge(result: dict, probs: np.ndarray | None, inked: bool) -> dict:
     kinds = {digit["verdict"] for digit in result["digits"]}
     if len(result["digits"]) == 1:
         result["verdict"] = kinds.pop()
+        if result["verdict"] == verdict.NOT_A_DIGIT:  # its bars stay, dimmed; no number
+            result.update(state=UNREADABLE, reason="not a digit")
     elif verdict.NOT_A_DIGIT in kinds:  # never a made-up number around a non-digit
         result.update(state=UNREADABLE, reason="part of it is not a digit", digits=[])
         result["verdict"] = verdict.NOT_A_DIGIT

@@ -18,17 +18,16 @@ from test_look_inside import SHIPPED, model_dir
 
 pytestmark = pytest.mark.browser
 
-# Counts every ONNX run on the page's session: batch size and fetched output names (null: the
-# session's default outputs).
+# Counts every ONNX run the compute worker made for the page's readings (each reading lists
+# its runs: batch size and fetched output names).
 PROBE_JS = """async () => {
-  const { loaded } = await import('./ort-session.js');
-  const { session } = await loaded;
+  const engine = window.mnistDraw.engine;
   const runs = (window.__runs = []);
-  const run = session.run;
-  session.run = function (feeds, fetches, ...rest) {
-    const input = Object.values(feeds)[0];
-    runs.push({ batch: input.dims[0], fetches: fetches ? [...fetches] : null });
-    return run.call(this, feeds, fetches, ...rest);
+  const read = engine.read;
+  engine.read = async (...args) => {
+    const reading = await read(...args);
+    for (const run of reading.runs) runs.push({ batch: run.batch, fetches: [...run.fetches] });
+    return reading;
   };
   window.__panel = await import('./look-inside.js');
 }"""
@@ -76,8 +75,8 @@ WHY_JS = """() => {
 
 
 def plain(run: dict) -> bool:
-    """The app's own per-stroke run: one image, at most one fetched output (the probabilities)."""
-    return run["batch"] == 1 and (run["fetches"] is None or len(run["fetches"]) == 1)
+    """The app's own per-stroke run: one image, the probabilities and the features only."""
+    return run["batch"] == 1 and sorted(run["fetches"]) == ["features", "probs"]
 
 
 @pytest.fixture(scope="module")
