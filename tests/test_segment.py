@@ -11,9 +11,9 @@ import math
 
 import numpy as np
 import pytest
-import segment
 
 import preprocess
+import segment
 from benchmarks.multi_digit import APP_CANVAS, APP_PEN, MODEL, read_number, stroke_number
 from build_model.evaluate import onnx_session, predict_onnx
 from digit_strokes import digit_paths, place, render_rgba
