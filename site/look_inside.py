@@ -42,6 +42,9 @@ import numpy as np
 #: Occlusion patch side and step, in 28x28 input pixels (see the module docstring).
 PATCH = 8
 STRIDE = 4
+#: While the drawing changes, the occlusion batch runs on every OCCLUSION_EVERY-th update only
+#: (it is most of the panel's cost); see LookInside.
+OCCLUSION_EVERY = 3
 #: A patch whose strongest pixel is below this holds no ink; occluding it is a no-op.
 INK_LEVEL = 0.05
 #: log(p) is taken of max(p, EPS) so a probability of exactly 0 stays finite.
@@ -119,8 +122,27 @@ def arrange(maps: np.ndarray, gap: int = 1) -> tuple[np.ndarray, list[list[int]]
     image = image.reshape(rows * cell_h, cols * cell_w)[
         : rows * cell_h - gap, : cols * cell_w - gap
     ]
-    corners = [[(i % cols) * cell_w, (i // cols) * cell_h] for i in range(count)]
-    return image, corners
+    return image, _corners(count, cell_w, cell_h, cols)
+
+
+_CORNERS: dict[tuple[int, int, int, int], list[list[int]]] = {}
+
+
+def _corners(count: int, cell_w: int, cell_h: int, cols: int) -> list[list[int]]:
+    """Tile corners, memoised: the same list object every update (callers may cache its JS copy)."""
+    key = (count, cell_w, cell_h, cols)
+    if key not in _CORNERS:
+        _CORNERS[key] = [[(i % cols) * cell_w, (i // cols) * cell_h] for i in range(count)]
+    return _CORNERS[key]
+
+
+def static_parts(result: dict) -> list:
+    """The values of `result` that are the same objects on every update (corners, labels,
+    kernels, legend): a converter may convert them once and reuse the copy."""
+    parts = [result["legend"]]
+    for layer in result["layers"]:
+        parts += [layer["corners"], layer.get("labels"), layer.get("kernels")]
+    return [part for part in parts if part is not None]
 
 
 def as_maps(activation: np.ndarray) -> np.ndarray:
@@ -293,7 +315,11 @@ class LookInside:
     """
 
     def __init__(
-        self, contract: dict, patch: int = PATCH, stride: int = STRIDE, occlusion_every: int = 2
+        self,
+        contract: dict,
+        patch: int = PATCH,
+        stride: int = STRIDE,
+        occlusion_every: int = OCCLUSION_EVERY,
     ) -> None:
         self.table = layer_table(contract)
         self.labels = list(contract.get("labels", [str(i) for i in range(10)]))

@@ -11,7 +11,7 @@ from pyodide.ffi import create_proxy, to_js
 from pyscript.js_modules import app, look_inside_panel, ort_session
 
 from classifier import Classifier
-from look_inside import LookInside
+from look_inside import LookInside, static_parts
 from preprocess import describe
 
 classifier = None
@@ -49,8 +49,13 @@ async def predict(image_data) -> None:
 # only while the panel is open: the digit's activations, then ONE batched occlusion run.
 
 
+_converted = {}  # id -> (Python object, its JS copy) for look_inside.static_parts()
+
+
 def _plain(value):
     """look_inside's result -> JS: dicts -> Objects, uint8 arrays -> Uint8ClampedArray."""
+    if id(value) in _converted:
+        return _converted[id(value)][1]
     if isinstance(value, dict):
         obj = js.Object.new()
         for key, item in value.items():
@@ -84,6 +89,9 @@ async def update_look_inside(image: np.ndarray) -> None:
         "occlusion_ms": occluded_at - activated,
         "arrange_ms": arranged - occluded_at,
     }
+    for part in static_parts(result):  # the same objects every update: convert them once
+        if id(part) not in _converted:
+            _converted[id(part)] = (part, _plain(part))
     plain = _plain(result)
     timings["convert_ms"] = js.performance.now() - arranged
     js.Reflect.set(plain, "timings", _plain(timings))
