@@ -310,8 +310,8 @@ class LookInside:
     While the drawing changes on every update, the occlusion run (most of the panel's cost) runs
     on every `occlusion_every`-th update only; in between, the last map is shown, marked
     `why.stale`, and the caller should ask for one more update once the drawing is still (JS:
-    look-inside.js calls its refresh listeners), which then runs it. An unchanged drawing reuses
-    its map without any run.
+    look-inside.js calls its refresh listeners): an update whose image equals the previous one
+    runs it. An image that already has its map reuses it without any run.
     """
 
     def __init__(
@@ -333,17 +333,20 @@ class LookInside:
         self._boxes = np.zeros((0, 2), np.intp)
         self._since_run = self.every  # updates since the last occlusion run
         self._mapped: np.ndarray | None = None  # the image the stored map belongs to
+        self._previous: np.ndarray | None = None  # the image of the previous update
         self._signed = np.zeros((28, 28))
         self._plan = "run"
 
     def occlusion_batch(self, image: np.ndarray) -> np.ndarray:
         """[N, 28, 28, 1] occluded copies for ONE batched probs-only run (N = 0: skip the run)."""
         image = np.asarray(image, np.float32).reshape(28, 28)
+        still = self._previous is not None and np.array_equal(image, self._previous)
+        self._previous = image.copy()
         if self._mapped is not None and np.array_equal(image, self._mapped):
             self._plan = "reuse"
-        elif self._since_run + 1 < self.every and self._mapped is not None:
+        elif self._mapped is not None and not still and self._since_run + 1 < self.every:
             self._plan = "stale"
-        else:
+        else:  # first map, every `every`-th changing update, or the drawing is still: catch up
             self._plan = "run"
         self._since_run = 0 if self._plan == "run" else self._since_run + 1
         if self._plan != "run":
