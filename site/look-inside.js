@@ -31,7 +31,7 @@
  *     legend: {sequential: rgba 256x1, diverging: rgba 256x1},
  *     why: {width: 28, height: 28, rgba, lo, hi, top, copies, stale, patch, stride,
  *           map: Float32Array(784)},       // the signed map itself (row-major), not painted
- *     timings?: {activations_ms, occlusion_ms, arrange_ms}   // optional, for the benchmark
+ *     timings?: {occlusion_ms, arrange_ms, convert_ms}   // optional, for the benchmark
  *   }
  */
 

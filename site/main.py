@@ -28,7 +28,12 @@ async def predict(image_data) -> None:
     if digit.empty:
         app.showEmpty()
         return
-    probabilities = await classifier.predict(digit.image)
+    inside = look is not None and look_inside_panel.isOpen()  # closed: no extra work at all
+    if inside:  # the panel's activations come from this same run (probs is among the fetches)
+        activations = await classifier.run(digit.image[None, ..., None], look.fetches)
+        probabilities = activations[look.probs_name][0]
+    else:
+        probabilities = await classifier.predict(digit.image)
     done = js.performance.now()
     timings = {
         "transfer_ms": transferred - start,
@@ -40,13 +45,14 @@ async def predict(image_data) -> None:
         to_js(digit.image.ravel()),
         to_js(timings, dict_converter=js.Object.fromEntries),
     )
-    if look is not None and look_inside_panel.isOpen():  # closed: no extra work at all
-        await update_look_inside(digit.image)
+    if inside:
+        await update_look_inside(digit.image, activations)
 
 
 # --- "Look inside" panel (issue 16) ---------------------------------------------------------
-# Minimal wiring for the current main-thread path; the lead ports it into the worker. Two runs,
-# only while the panel is open: the digit's activations, then ONE batched occlusion run.
+# Minimal wiring for the current main-thread path; the lead ports it into the worker. Only while
+# the panel is open: predict() fetches every activation in its one run, then ONE batched
+# occlusion run (on every few updates, see look_inside.LookInside).
 
 
 _converted = {}  # id -> (Python object, its JS copy) for look_inside.static_parts()
@@ -73,9 +79,7 @@ def _plain(value):
     return to_js(value)
 
 
-async def update_look_inside(image: np.ndarray) -> None:
-    start = js.performance.now()
-    activations = await classifier.run(image[None, ..., None], look.fetches)
+async def update_look_inside(image: np.ndarray, activations: dict) -> None:
     activated = js.performance.now()
     batch = look.occlusion_batch(image)
     occluded = None
@@ -85,7 +89,6 @@ async def update_look_inside(image: np.ndarray) -> None:
     result = look.result(image, activations, occluded)
     arranged = js.performance.now()
     timings = {  # ms per stage, for benchmarks/look_inside.py
-        "activations_ms": activated - start,
         "occlusion_ms": occluded_at - activated,
         "arrange_ms": arranged - occluded_at,
     }

@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 from conftest import guarded_page
-from test_app import draw, wait_ready
+from test_app import wait_ready
 from test_look_inside import SHIPPED, model_dir
+
+from digit_strokes import digit_paths, place
 
 pytestmark = pytest.mark.browser
 
@@ -75,6 +77,22 @@ WHY_JS = """() => {
 }"""
 
 
+def draw(page, digit: int) -> None:
+    """A digit in real mouse strokes, every 3rd path point (a quick pen: fewer round trips
+    while the panel keeps the page busy)."""
+    canvas = page.locator("[data-testid=canvas]")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    side = box["width"]
+    for stroke in place(digit_paths(digit, "hand"), side, 0.6, (side / 2, side / 2)):
+        points = stroke[::3] + [stroke[-1]]
+        page.mouse.move(box["x"] + points[0][0], box["y"] + points[0][1])
+        page.mouse.down()
+        for x, y in points[1:]:
+            page.mouse.move(box["x"] + x, box["y"] + y)
+        page.mouse.up()
+
+
 def plain(run: dict) -> bool:
     """The app's own per-stroke run: one image, at most one fetched output (the probabilities)."""
     return run["batch"] == 1 and (run["fetches"] is None or len(run["fetches"]) == 1)
@@ -127,7 +145,6 @@ def test_panel_shows_every_layer_and_costs_nothing_closed(browser, site_url, mod
         page.keyboard.press("Enter")
         page.wait_for_function("window.__panel.stats.renders > 0 && window.mnistDraw.settled()")
         page.keyboard.press("Escape")  # clear, then draw a fresh digit with the panel open
-        page.locator("[data-testid=canvas]").scroll_into_view_if_needed()
         draw(page, 4)
         page.wait_for_function("window.mnistDraw.settled()")
         page.wait_for_function("window.__panel.current() !== null")
@@ -185,7 +202,6 @@ def test_panel_shows_every_layer_and_costs_nothing_closed(browser, site_url, mod
         page.locator("[data-testid=look-inside] summary").click()
         page.evaluate("window.__runs.length = 0")
         renders = page.evaluate("window.__panel.stats.renders")
-        page.locator("[data-testid=canvas]").scroll_into_view_if_needed()
         draw(page, 1)
         page.wait_for_function("window.mnistDraw.settled()")
         runs = page.evaluate("window.__runs")
