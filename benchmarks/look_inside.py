@@ -11,8 +11,8 @@ times with the panel closed, then the same with it open. Measured on the page:
 - every ONNX run on the app's session (batch size and fetched output names), by wrapping
   `session.run` of ort-session.js's session (the one the app uses);
 - the panel's renders (look-inside.js `stats`), each with the stage times main.py attached
-  (occlusion run, numpy arrangement, conversion to JS) and the paint time in JS; while open the
-  app's own run fetches every activation (no second run for them);
+  (activations run, occlusion run, numpy arrangement, conversion to JS, where reported) and
+  the paint time in JS;
 - the app's own updates (benchmarks/live.py's probe: probability bars changing).
 
 Closed, "extra work" = ONNX runs beyond one probs-only batch-1 run per update, runs that fetch
@@ -107,14 +107,18 @@ def _open_summary(drawings: list[dict]) -> dict:
         "live_updates_hz": summarize(d["app"]["updates_hz"] for d in drawings),
         "predict_ms": summarize(x for d in drawings for x in d["app"]["latency"]),
         "stages_ms": {
-            k: stage(k) for k in ("occlusion_ms", "arrange_ms", "convert_ms", "paint_ms")
+            k: stage(k)
+            for k in ("activations_ms", "occlusion_ms", "arrange_ms", "convert_ms", "paint_ms")
         },
         "occlusion_batch": summarize(r["batch"] for r in runs if r["batch"] > 1),
         # Only the updates that ran the occlusion batch (the others reuse the last map).
         "occlusion_run_ms": summarize(r["occlusion_ms"] for r in renders if r["occlusion_ms"] > 1),
         # All panel work per update in Python + JS (what it adds to an app update).
         "panel_total_ms": summarize(
-            sum(r.get(k, 0) for k in ("occlusion_ms", "arrange_ms", "convert_ms", "paint_ms"))
+            sum(
+                r.get(k, 0)
+                for k in ("activations_ms", "occlusion_ms", "arrange_ms", "convert_ms", "paint_ms")
+            )
             for r in renders
         ),
         "onnx_runs_per_render": round(len(runs) / max(len(renders), 1), 2),

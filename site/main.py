@@ -11,7 +11,7 @@ from pyodide.ffi import create_proxy, to_js
 from pyscript.js_modules import app, look_inside_panel, ort_session
 
 from classifier import Classifier
-from look_inside import LookInside, static_parts
+from look_inside import LookInside
 from preprocess import describe
 
 classifier = None
@@ -28,12 +28,7 @@ async def predict(image_data) -> None:
     if digit.empty:
         app.showEmpty()
         return
-    inside = look is not None and look_inside_panel.isOpen()  # closed: no extra work at all
-    if inside:  # the panel's activations come from this same run (probs is among the fetches)
-        activations = await classifier.run(digit.image[None, ..., None], look.fetches)
-        probabilities = activations[look.probs_name][0]
-    else:
-        probabilities = await classifier.predict(digit.image)
+    probabilities = await classifier.predict(digit.image)
     done = js.performance.now()
     timings = {
         "transfer_ms": transferred - start,
@@ -45,23 +40,17 @@ async def predict(image_data) -> None:
         to_js(digit.image.ravel()),
         to_js(timings, dict_converter=js.Object.fromEntries),
     )
-    if inside:
-        await update_look_inside(digit.image, activations)
+    if look is not None and look_inside_panel.isOpen():  # closed: no extra work at all
+        await update_look_inside(digit.image)
 
 
 # --- "Look inside" panel (issue 16) ---------------------------------------------------------
-# Minimal wiring for the current main-thread path; the lead ports it into the worker. Only while
-# the panel is open: predict() fetches every activation in its one run, then ONE batched
-# occlusion run (on every few updates, see look_inside.LookInside).
-
-
-_converted = {}  # id -> (Python object, its JS copy) for look_inside.static_parts()
+# Minimal wiring for the current main-thread path; the lead ports it into the worker. Two runs,
+# only while the panel is open: the digit's activations, then ONE batched occlusion run.
 
 
 def _plain(value):
     """look_inside's result -> JS: dicts -> Objects, uint8 arrays -> Uint8ClampedArray."""
-    if id(value) in _converted:
-        return _converted[id(value)][1]
     if isinstance(value, dict):
         obj = js.Object.new()
         for key, item in value.items():
@@ -79,7 +68,9 @@ def _plain(value):
     return to_js(value)
 
 
-async def update_look_inside(image: np.ndarray, activations: dict) -> None:
+async def update_look_inside(image: np.ndarray) -> None:
+    start = js.performance.now()
+    activations = await classifier.run(image[None, ..., None], look.fetches)
     activated = js.performance.now()
     batch = look.occlusion_batch(image)
     occluded = None
@@ -89,12 +80,10 @@ async def update_look_inside(image: np.ndarray, activations: dict) -> None:
     result = look.result(image, activations, occluded)
     arranged = js.performance.now()
     timings = {  # ms per stage, for benchmarks/look_inside.py
+        "activations_ms": activated - start,
         "occlusion_ms": occluded_at - activated,
         "arrange_ms": arranged - occluded_at,
     }
-    for part in static_parts(result):  # the same objects every update: convert them once
-        if id(part) not in _converted:
-            _converted[id(part)] = (part, _plain(part))
     plain = _plain(result)
     timings["convert_ms"] = js.performance.now() - arranged
     js.Reflect.set(plain, "timings", _plain(timings))
