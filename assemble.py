@@ -181,6 +181,12 @@ def main(argv: list[str] | None = None) -> int:
     except AssembleError as exc:
         print(f"assemble.py: error: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:  # --out in a missing or read-only place, disk full
+        print(f"assemble.py: error: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("assemble.py: interrupted", file=sys.stderr)
+        return 130
     print(
         f"assembled {args.out}: precache version {manifest['version']}, "
         f"{len(manifest['files'])} files, {manifest['bytes']:,} bytes"

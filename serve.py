@@ -11,8 +11,13 @@ then serves site/ on http://127.0.0.1:8000/. What it does beyond http.server:
   (hard-reload after re-vendoring);
 - anything that is not a plain file inside site/ is a 404: `..` segments, encoded slashes or
   backslashes, dotfiles, directories without index.html, symlinks resolving outside site/;
+- security headers on every response: the Content-Security-Policy of the served index.html's
+  `<meta http-equiv>` tag (one source of truth; GitHub Pages can only use the tag) plus
+  `frame-ancestors 'none'`, which a tag cannot carry; `X-Content-Type-Options: nosniff`;
+  `Referrer-Policy: no-referrer`;
 - `/precache.js` (the service worker's file list) is generated on each request from the served
-  folder by assemble.py, the same code that writes it into the Pages build;
+  folder by assemble.py, the same code that writes it into the Pages build, with an ETag of its
+  content (revalidation -> 304, as Pages does for the static file);
 - a busy port is a one-line error naming --port (exit 2); Ctrl+C stops it quietly.
 
 Tests start it in a thread with `start_in_thread(make_server(root, host, port))`.
@@ -21,9 +26,14 @@ Tests start it in a thread with `start_in_thread(make_server(root, host, port))`
 from __future__ import annotations
 
 import argparse
+import collections
 import email.utils
 import errno
+import hashlib
+import html
+import itertools
 import mimetypes
+import re
 import shutil
 import sys
 import threading
@@ -40,6 +50,14 @@ DEFAULT_PORT = 8000
 VENDOR_CACHE_CONTROL = "public, max-age=86400"
 APP_CACHE_CONTROL = "no-cache"
 PRECACHE_URL_PATH = "/precache.js"  # generated, see send_precache
+#: Directives a <meta> CSP cannot express, added to the header version.
+CSP_HEADER_ONLY = "frame-ancestors 'none'"
+#: How many recent responses `SiteServer.sent` remembers (tests and benchmarks look at the last few
+#: hundred); older entries are dropped so a long-running server does not grow.
+SENT_HISTORY = 4096
+_CSP_META = re.compile(
+    r"""<meta\s+http-equiv=(["'])Content-Security-Policy\1\s+content=(["'])(.*?)\2""", re.I | re.S
+)
 
 MIME_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -115,6 +133,46 @@ def resolve(root: Path, url_path: str) -> Path | None:
     return real
 
 
+def meta_csp(index_html: Path) -> str | None:
+    """The Content-Security-Policy of an HTML file's <meta http-equiv> tag (whitespace folded)."""
+    try:
+        match = _CSP_META.search(index_html.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return None
+    return " ".join(html.unescape(match.group(3)).split()) if match else None
+
+
+class SentLog:
+    """(URL path, body bytes) of each full response, keeping only the last `maxlen` in memory.
+
+    `len()` counts every response ever sent, and slices use those absolute positions, so
+    `log[len_before:]` is "what was sent since then" as long as that is within the last `maxlen`.
+    """
+
+    def __init__(self, maxlen: int = SENT_HISTORY):
+        self._recent: collections.deque[tuple[str, int]] = collections.deque(maxlen=maxlen)
+        self._total = 0
+        self._lock = threading.Lock()
+
+    def append(self, entry: tuple[str, int]) -> None:
+        with self._lock:
+            self._recent.append(entry)
+            self._total += 1
+
+    def __len__(self) -> int:
+        return self._total
+
+    def __getitem__(self, index: slice) -> list[tuple[str, int]]:
+        if not isinstance(index, slice) or index.step not in (None, 1):
+            raise TypeError("SentLog supports plain slices only, e.g. sent[n:]")
+        with self._lock:
+            first = self._total - len(self._recent)  # absolute position of the oldest kept
+            start, stop, _ = index.indices(self._total)
+            if start < first:
+                raise IndexError(f"entries before #{first} were dropped (SENT_HISTORY)")
+            return list(itertools.islice(self._recent, start - first, max(start, stop) - first))
+
+
 class SiteHandler(BaseHTTPRequestHandler):
     """GET/HEAD for static files under `server.root`."""
 
@@ -124,6 +182,15 @@ class SiteHandler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self.send_file(head_only=False)
+
+    def end_headers(self) -> None:
+        # Every response, errors included: never sniffed, no referrer, the page's own CSP.
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Referrer-Policy", "no-referrer")
+        csp = self.server.content_security_policy()
+        if csp:
+            self.send_header("Content-Security-Policy", f"{csp.rstrip('; ')}; {CSP_HEADER_ONLY}")
+        super().end_headers()
 
     def do_HEAD(self) -> None:
         self.send_file(head_only=True)
@@ -136,6 +203,8 @@ class SiteHandler(BaseHTTPRequestHandler):
         try:
             path = self.server.overrides.get(url_path) or resolve(self.server.root, url_path)
         except UnicodeDecodeError:
+            path = None
+        if path is not None and not path.is_file():  # an override naming no file: a 404
             path = None
         if path is None:
             self.send_error(HTTPStatus.NOT_FOUND)
@@ -170,7 +239,6 @@ class SiteHandler(BaseHTTPRequestHandler):
         self.send_header("ETag", etag)
         self.send_header("Last-Modified", last_modified)
         self.send_header("Vary", "Accept-Encoding")
-        self.send_header("X-Content-Type-Options", "nosniff")
         if encoding:
             self.send_header("Content-Encoding", encoding)
         if status == HTTPStatus.NOT_MODIFIED:
@@ -193,11 +261,21 @@ class SiteHandler(BaseHTTPRequestHandler):
         import assemble
 
         body = assemble.precache_script(self.server.root).encode()
-        self.send_response(HTTPStatus.OK)
+        # Revalidated like a static file (as on Pages, where it is one): the service worker's
+        # update check on every visit gets a 304, not the whole list again.
+        etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+        tags = [
+            t.strip().removeprefix("W/") for t in (self.headers["If-None-Match"] or "").split(",")
+        ]
+        unchanged = etag in tags
+        self.send_response(HTTPStatus.NOT_MODIFIED if unchanged else HTTPStatus.OK)
         self.send_header("Content-Type", MIME_TYPES[".js"])
-        self.send_header("Cache-Control", "no-store")
+        self.send_header("Cache-Control", APP_CACHE_CONTROL)
+        self.send_header("ETag", etag)
+        if unchanged:
+            self.end_headers()
+            return
         self.send_header("Content-Length", str(len(body)))
-        self.send_header("X-Content-Type-Options", "nosniff")
         self.end_headers()
         if not head_only:
             self.wfile.write(body)
@@ -220,10 +298,23 @@ class SiteServer(ThreadingHTTPServer):
     ):
         self.root = Path(root).resolve()
         self.quiet = quiet
-        # URL path -> file served instead of site/'s (tests use it for a stand-in model).
+        # URL path -> file served instead of site/'s (tests use it for a stand-in model, or
+        # name a missing file to make a download fail with a 404).
         self.overrides = {url: Path(p).resolve() for url, p in (overrides or {}).items()}
-        self.sent: list[tuple[str, int]] = []  # (URL path, body bytes) of each full response
+        self.sent = SentLog()  # (URL path, body bytes) of recent full responses
+        self._csp: tuple[int, str | None] = (-1, None)  # (index.html mtime_ns, policy)
         super().__init__(address, SiteHandler)
+
+    def content_security_policy(self) -> str | None:
+        """The served index.html's <meta> CSP, re-read when the file changes."""
+        index = self.root / "index.html"
+        try:
+            mtime = index.stat().st_mtime_ns
+        except OSError:
+            return None
+        if self._csp[0] != mtime:
+            self._csp = (mtime, meta_csp(index))
+        return self._csp[1]
 
     def handle_error(self, request, client_address) -> None:
         # A client hanging up mid-response is routine (page reloads); anything else is printed.
@@ -256,22 +347,38 @@ def start_in_thread(server: SiteServer) -> threading.Thread:
     return thread
 
 
+def port_number(text: str) -> int:
+    """argparse type for --port: an integer 0..65535 (0 = any free port)."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0-65535)")
+    return port
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Serve site/ locally (vendoring it first).")
     parser.add_argument("--host", default=DEFAULT_HOST, help="default %(default)s")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="default %(default)s")
+    parser.add_argument(
+        "--port", type=port_number, default=DEFAULT_PORT, help="default %(default)s"
+    )
     parser.add_argument("--root", type=Path, default=SITE, help="folder to serve (default site/)")
     parser.add_argument("--open", action="store_true", help="open the page in a browser")
     parser.add_argument("--no-vendor", action="store_true", help="do not run vendor.py first")
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
     args = parser.parse_args(argv)
+    if not args.root.is_dir():
+        print(f"serve.py: --root {args.root} is not a folder", file=sys.stderr)
+        return 2
 
     if not args.no_vendor:
         import vendor
 
         try:
             vendor.ensure_vendored()
-        except vendor.VendorError as exc:
+        except (vendor.VendorError, OSError) as exc:
             print(f"serve.py: vendoring failed: {exc}", file=sys.stderr)
             return 1
     try:

@@ -61,6 +61,8 @@ PYODIDE_CORE_FILES = (
 # The plain-WASM build of onnxruntime-web: ort.wasm.min.mjs imports ort-wasm-simd-threaded.mjs
 # (from env.wasm.wasmPaths, else from its own folder), which loads ort-wasm-simd-threaded.wasm.
 ORT_FILES = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
+# Our ES modules that sit beside pyodide.mjs: the loader PyScript is pointed at.
+RUNTIME_MODULES = ("pyodide-shim.mjs",)
 STAMP_NAME = ".stamp.json"
 GZIP_SUFFIXES = (".js", ".mjs", ".css", ".wasm", ".json")
 GZIP_MIN_BYTES = 16 * 1024
@@ -131,7 +133,7 @@ def input_key(root: Path = ROOT) -> str:
     for rel in (
         "package-lock.json",
         "runtime/wheels.json",
-        "runtime/pyodide-shim.mjs",
+        *(f"runtime/{name}" for name in RUNTIME_MODULES),
         PY_COMPILE_SCRIPT,
     ):
         digest.update(rel.encode() + b"\0" + (root / rel).read_bytes() + b"\0")
@@ -474,7 +476,7 @@ def vendor(root: Path = ROOT, log=print) -> dict:
 
     pyodide_dir = vendor_dir / "pyodide"
     files += copy_files(node_modules / "pyodide", PYODIDE_CORE_FILES, pyodide_dir)
-    files += copy_files(root / "runtime", ["pyodide-shim.mjs"], pyodide_dir)
+    files += copy_files(root / "runtime", RUNTIME_MODULES, pyodide_dir)
     files += extract_wheels(manifest, lock, source, pyodide_dir)
     compiled = precompile(root, node_modules, pyodide_dir, lock, manifest, log)
     rewrite_lock(pyodide_dir, lock, manifest, compiled)
@@ -520,6 +522,12 @@ def main(argv: list[str] | None = None) -> int:
     except VendorError as exc:
         print(f"vendor.py: error: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:  # disk full, permissions, a file in use: not a bug in vendor.py
+        print(f"vendor.py: error: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("vendor.py: interrupted (run it again to finish)", file=sys.stderr)
+        return 130
     if not did and not args.quiet:
         print("vendor: site/vendor/ is up to date")
     return 0

@@ -3,9 +3,14 @@
 Modules, one job each:
 
 - `browser`: serves site/ (serve.py, in a thread) and measures page start-up in headless
-  Chromium: canvas interactive, ready cold / warm, bytes transferred, resource waterfall;
+  Chromium: canvas interactive, ready cold / warm, longest main-thread task, bytes, waterfall;
+- `pages`: the app and the two reference pages (onnxruntime-web only; bare PyScript + numpy,
+  in `reference/`) served from the same vendored files through serve.py's overrides;
+- `transfer`: bytes per visit from serve.py's `sent` list (worker requests included), and what
+  GitHub Pages would send (gzip per file; brotli if the package is installed);
+- `loading`: a stroke drawn while the page loads: pointer-to-ink latency, long tasks;
 - `live`: drawing continuously on the loaded page: stroke -> probabilities latency, its parts
-  (window.mnistDraw.last.timings) and live updates per second;
+  (window.mnistDraw.last.timings) and live updates per second, also on a 4x throttled CPU;
 - `cpython`: preprocess.preprocess_canvas timings under CPython and the ONNX model size;
 - `machine`: cores, Chromium and package versions, git commit;
 - `stats`: p50 / p95 / max summaries; `check`: the comparison with budgets.json;

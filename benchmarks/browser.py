@@ -9,24 +9,51 @@ Times come from the page's own clock (performance.now(), 0 = navigation start):
   pointer listeners exist by then), caught by a setter the init script puts on `window`;
 - ready: the first `data-state="ready"`, caught by a MutationObserver.
 
-Bytes: `per_resource` / `total` are the page's own requests up to ready (CDP
-Network.loadingFinished encodedDataLength: compressed bytes on the wire, headers included; 0 for
-disk-cache and service-worker hits), per URL path. `server_bodies` counts every response body
-serve.py sent during the visit, including a service worker's precache downloads, which happen
-after ready and outside the page: the visit waits (up to 60 s) for a registered worker to
-become active.
+- longest task: the longest main-thread task (Long Tasks API, an observer the init script
+  starts before any page script) that started before ready.
+
+Bytes, two views:
+
+- `server`: what serve.py sent (its `sent` list) from navigation until ready, per URL path,
+  with what GitHub Pages would send (gzip -6 per file, see transfer.py). It includes requests
+  made inside Web Workers, which page-level CDP does not see. `server_bodies` counts every body
+  sent during the visit, including a service worker's precache downloads after ready: for the
+  app, the visit waits (up to 60 s) for a registered service worker to become active.
+- `bytes` (CDP, the page target only): Network.loadingFinished encodedDataLength per URL path
+  (compressed bytes on the wire, headers included; 0 for disk-cache and service-worker hits).
+
+The same function loads the reference pages (pages.py), without the service-worker wait.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
+import sys
 import tempfile
 import urllib.parse
 
-import serve  # noqa: I001 - tests.conftest puts the repository root on sys.path
-import vendor
-from benchmarks import ROOT
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from benchmarks import ROOT, transfer
+
+
+def _conftest():
+    """tests/conftest.py loaded by path: a `tests` package installed by another distribution
+    (tf2onnx ships one) would shadow `import tests.conftest`, our tests/ having no __init__.py."""
+    name = "mnist_draw_tests_conftest"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, ROOT / "tests" / "conftest.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)  # also puts the repository root on sys.path
+    return sys.modules[name]
+
+
+CHROMIUM, CHROMIUM_ARGS = _conftest().CHROMIUM, _conftest().CHROMIUM_ARGS
+
+import serve  # noqa: E402 - on sys.path once conftest ran
+import vendor  # noqa: E402
 
 VIEWPORT = {"width": 900, "height": 700}
 READY_TIMEOUT_MS = 90_000
@@ -52,6 +79,15 @@ INIT_SCRIPT = r"""
       bench.error = document.getElementById("status").textContent;
     }
   }).observe(document, { subtree: true, attributes: true, attributeFilter: ["data-state"] });
+  // Main-thread tasks over 50 ms (the Long Tasks API; workers' tasks are not reported).
+  bench.longtasks = [];
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) bench.longtasks.push([e.startTime, e.duration]);
+    }).observe({ type: "longtask", buffered: true });
+  } catch (error) {
+    bench.longtasks = null; // not supported: reported as not measured
+  }
   addEventListener("py:progress", (e) => mark(`py:progress ${e.detail}`));
   for (const kind of ["py:ready", "py:done", "py:all-done"]) {
     addEventListener(kind, () => mark(kind));
@@ -70,6 +106,9 @@ def served_site(overrides: dict | None = None):
     """serve.py's server on a free loopback port in a thread; yields it (`.url`, `.sent`)."""
     vendor.ensure_vendored(quiet=True)
     server = serve.make_server(ROOT / "site", "127.0.0.1", 0, quiet=True, overrides=overrides)
+    # Per-visit byte accounting slices this list by position (transfer.sent_since): keep every
+    # entry of this short-lived server even if serve.py bounds its own log for long sessions.
+    server.sent = []
     serve.start_in_thread(server)
     try:
         yield server
@@ -134,8 +173,58 @@ SERVICE_WORKER_JS = """async () => {
 }"""
 
 
-def load_once(playwright, profile: str, server) -> dict:
-    """Launch Chromium on `profile`, load the site until ready; times, bytes and waterfall."""
+def locate(server, url_path: str):
+    """The file serve.py serves for a URL path (an override or a file in site/), or None."""
+    return server.overrides.get(url_path) or serve.resolve(server.root, url_path)
+
+
+def longest_task(longtasks: list | None, until: float) -> float | None:
+    """Duration of the longest task that started before `until` (0 if none; None if unknown)."""
+    if longtasks is None:
+        return None
+    return max((duration for start, duration in longtasks if start < until), default=0.0)
+
+
+# The compute worker's start-up stages (engine.js bootMarks(): [[stage, epoch ms], ...]) on the
+# page's clock, as ["worker <stage>", ms] events; null for pages without the app's engine
+# (app.js exposes it as window.mnistDraw.engine; window.__engine in its first worker version).
+WORKER_MARKS_JS = """async () => {
+  const engine = (window.mnistDraw && window.mnistDraw.engine) || window.__engine;
+  if (!engine || !engine.bootMarks) return null;
+  const marks = await engine.bootMarks();
+  return [...marks].map(([stage, t]) => [`worker ${stage}`, t - performance.timeOrigin]);
+}"""
+
+READY_JS = "window.__bench && (window.__bench.ready !== null || window.__bench.error !== null)"
+AFTER_ERROR_MS = 5_000
+
+
+def wait_until_ready(page, page_errors: list[str]) -> None:
+    """Wait for ready (or the page's error state); give up 5 s after an uncaught page error.
+
+    Some start-up failures (e.g. inside PyScript's loader) never reach the page's own error
+    handling: without this, they would cost the whole READY_TIMEOUT_MS and say nothing.
+    """
+    waited, step = 0, 500
+    first_error_at = None
+    while True:
+        try:
+            page.wait_for_function(READY_JS, timeout=step)
+            return
+        except PlaywrightTimeout:
+            waited += step
+        if page_errors and first_error_at is None:
+            first_error_at = waited
+        if first_error_at is not None and waited - first_error_at >= AFTER_ERROR_MS:
+            raise RuntimeError(f"{page.url} failed to start: {page_errors[0]}")
+        if waited >= READY_TIMEOUT_MS:
+            raise RuntimeError(f"{page.url} not ready after {READY_TIMEOUT_MS} ms")
+
+
+def load_once(
+    playwright, profile: str, server, path: str = "/", service_worker: bool = True
+) -> dict:
+    """Launch Chromium on `profile`, load `path` until ready; times, bytes and waterfall."""
     context = playwright.chromium.launch_persistent_context(
         profile, viewport=VIEWPORT, **launch_options()
     )
@@ -144,38 +233,68 @@ def load_once(playwright, profile: str, server) -> dict:
         page = context.pages[0] if context.pages else context.new_page()
         network = NetworkLog(context.new_cdp_session(page))
         sent_before = len(server.sent)
-        page.goto(server.url, wait_until="commit")
-        page.wait_for_function(
-            "window.__bench && (window.__bench.ready !== null || window.__bench.error !== null)",
-            timeout=READY_TIMEOUT_MS,
-        )
+        page_errors: list[str] = []
+        page.on("pageerror", lambda error: page_errors.append(str(error)))
+        page.goto(server.url + path.lstrip("/"), wait_until="commit")
+        wait_until_ready(page, page_errors)
+        sent_at_ready = len(server.sent)
         bench = page.evaluate("window.__bench")
         if bench["error"] is not None:
             raise RuntimeError(f"the page reported an error: {bench['error']}")
         page.wait_for_load_state("networkidle")
         page_bytes = network.per_path()  # up to ready (+ idle), before any worker precaching
         waterfall = page.evaluate(WATERFALL_JS)
-        service_worker = page.evaluate(SERVICE_WORKER_JS)
+        longtasks = page.evaluate("window.__bench.longtasks")  # delivered by now
+        worker_marks = page.evaluate(WORKER_MARKS_JS)
+        worker = page.evaluate(SERVICE_WORKER_JS) if service_worker else "not awaited"
         page.wait_for_load_state("networkidle")
+        until_ready = transfer.sent_since(server, sent_before)[: sent_at_ready - sent_before]
         return {
             "interactive_ms": bench["interactive"],
             "ready_ms": bench["ready"],
-            "events": bench["events"],
+            "longest_task_ms": longest_task(longtasks, bench["ready"]),
+            "long_tasks": [t for t in longtasks or [] if t[0] < bench["ready"]],
+            "events": bench["events"] + (worker_marks or []),
             "bytes": page_bytes,
-            "server_bodies": sum(size for _, size in server.sent[sent_before:]),
-            "service_worker": service_worker,
+            "server": transfer.visit_bytes(until_ready, lambda p: locate(server, p)),
+            "server_bodies": sum(size for _, size in transfer.sent_since(server, sent_before)),
+            "service_worker": worker,
             "waterfall": waterfall,
         }
     finally:
         context.close()
 
 
-def cold_and_warm(playwright, server, repeats: int) -> list[tuple[dict, dict]]:
-    """`repeats` pairs of (cold visit, warm visit), each pair on its own fresh profile."""
-    runs = []
+def cold_and_warm(
+    playwright,
+    server,
+    repeats: int,
+    pages: dict[str, str] | None = None,
+    failures: dict[str, str] | None = None,
+) -> dict[str, list[tuple[dict, dict]]]:
+    """{page name: `repeats` (cold visit, warm visit) pairs}, each pair on a fresh profile.
+
+    Pages are interleaved (app, ort, pyscript, app, ...) so that a noisy stretch of the machine
+    hits all of them alike. Only the app (path "/") waits for its service worker.
+    A reference page that fails to start is dropped from the later repetitions and its error
+    kept in `failures` (the app's own failure is raised: nothing else could be measured).
+    """
+    pages = dict(pages or {"app": "/"})
+    failures = {} if failures is None else failures
+    runs: dict[str, list[tuple[dict, dict]]] = {name: [] for name in pages}
     for _ in range(repeats):
-        with tempfile.TemporaryDirectory(prefix="mnist-draw-bench-") as profile:
-            cold = load_once(playwright, profile, server)
-            warm = load_once(playwright, profile, server)
-        runs.append((cold, warm))
+        for name, path in list(pages.items()):
+            with tempfile.TemporaryDirectory(prefix="mnist-draw-bench-") as profile:
+                try:
+                    pair = tuple(
+                        load_once(playwright, profile, server, path, service_worker=path == "/")
+                        for _ in range(2)
+                    )
+                except RuntimeError as error:
+                    if path == "/":
+                        raise
+                    failures[name] = str(error)
+                    del pages[name]
+                    continue
+            runs[name].append(pair)
     return runs

@@ -5,7 +5,9 @@ rendered as a browser canvas would give it (RGBA, ink in alpha), preprocessed by
 ``site/preprocess.py``'s ``preprocess_canvas`` (or, with ``--baseline``, the old app's crop /
 pad / 15 px margin / resize) and classified by the ONNX model under onnxruntime. Prints one JSON
 document: overall accuracy, accuracy by style, digit size, pen width, position, canvas and digit,
-and every failure with its parameters and prediction.
+and every failure with its parameters and prediction; plus the verdict the app would show
+(site/verdict.py with the thresholds in the model.json beside the model): counts, and the share
+accepted (digit or unsure) and right, overall and by style, size and pen.
 
     python benchmarks/drawn_digits.py                       # site/model/mnist_cnn.onnx
     python benchmarks/drawn_digits.py --baseline            # the old centralize step instead
@@ -135,6 +137,18 @@ def evaluate(model: Path, cases: list[dict], baseline: bool, jobs: int) -> dict:
         batch = np.stack([images[i] for i in ok_idx]).reshape(-1, 28, 28, 1)
         probs[ok_idx] = predict_onnx(onnx_session(model), batch)
 
+    # The verdict the app would show, with the thresholds the build wrote next to the model.
+    import verdict as verdict_rules
+
+    contract = model.with_name("model.json")
+    thresholds = json.loads(contract.read_text()).get("verdict") if contract.is_file() else None
+    shown = [
+        verdict_rules.EMPTY if images[i] is None else v
+        for i, v in enumerate(verdict_rules.verdicts(probs, thresholds))
+    ]
+    accepted: dict[str, collections.defaultdict] = {
+        k: collections.defaultdict(lambda: [0, 0]) for k in ("style", "size", "pen")
+    }
     groups: dict[str, collections.defaultdict] = {
         k: collections.defaultdict(lambda: [0, 0])
         for k in ("style", "size", "pen", "position", "canvas", "digit")
@@ -147,6 +161,10 @@ def evaluate(model: Path, cases: list[dict], baseline: bool, jobs: int) -> dict:
         for k, g in groups.items():
             g[str(case[k])][0] += right
             g[str(case[k])][1] += 1
+        ok = right and shown[i] in (verdict_rules.DIGIT, verdict_rules.UNSURE)
+        for k, g in accepted.items():
+            g[str(case[k])][0] += ok
+            g[str(case[k])][1] += 1
         if not right:
             failures.append(
                 {
@@ -154,6 +172,7 @@ def evaluate(model: Path, cases: list[dict], baseline: bool, jobs: int) -> dict:
                     "predicted": pred,
                     "confidence": None if empty else round(float(probs[i].max()), 3),
                     "p_true": None if empty else round(float(probs[i][case["digit"]]), 3),
+                    "verdict": shown[i],
                 }
             )
 
@@ -170,6 +189,12 @@ def evaluate(model: Path, cases: list[dict], baseline: bool, jobs: int) -> dict:
         "accuracy": round(n_right / len(cases), 4) if cases else None,
         "empty": sum(im is None for im in images),
         **{f"by_{k}": acc(g) for k, g in groups.items()},
+        "verdict_thresholds": thresholds,
+        "verdicts": dict(collections.Counter(shown)),
+        "accepted_right": round(
+            sum(v[0] for v in accepted["style"].values()) / max(1, len(cases)), 4
+        ),
+        **{f"accepted_right_by_{k}": acc(g) for k, g in accepted.items()},
         "failures": failures,
     }
 

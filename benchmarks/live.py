@@ -5,14 +5,22 @@ clock:
 
 - every pointer move's input time (event.timeStamp, coalesced events included) and when its
   handler ran;
-- when each prediction takes the canvas pixels (a wrapper around `mnistDraw.drawing.pixels`,
-  which app.js calls at the start of every prediction);
+- when each prediction takes the canvas pixels: calls of `mnistDraw.drawing.pixels` (app.js
+  calls it at the start of every prediction) and of getImageData on the 280 px model canvas
+  (what is sent to Python, whether it runs on the main thread or in a worker);
 - when each update lands in the DOM (a MutationObserver on [data-testid=probabilities]) and the
   next animation frame after it, with `mnistDraw.last.timings` of that update.
 
 Then Playwright moves the mouse along a closed curve at `hz` moves per second with the button
-down. A move is in the first prediction whose pixel snapshot was taken after its handler ran;
-an update's latency is measured from the oldest move it shows for the first time.
+down. Each update is paired with the latest pixel snapshot taken before it landed; the moves
+it shows for the first time are those handled after the previous update's snapshot and before
+its own, and its latency runs from the oldest of them. Nothing depends on where Python runs:
+the result may arrive from a worker; only the DOM change of the bars counts.
+
+`throttled`: the same measurement under CDP Emulation.setCPUThrottlingRate (rate 4), a
+"slower machine" figure. Chromium throttles the page's main thread only: sent to a dedicated
+worker's target it answers "Operation is only supported for pages, not workers". With Python
+and the model in a worker, the figure slows drawing and painting, not the computation.
 """
 
 from __future__ import annotations
@@ -31,8 +39,16 @@ PROBE_JS = r"""() => {
     for (const c of all.length ? all : [e]) probe.moves.push([c.timeStamp, handled]);
   }, { capture: true });
   const drawing = window.mnistDraw.drawing;
-  const pixels = Object.getPrototypeOf(drawing).pixels;
-  drawing.pixels = function () { probe.snaps.push(performance.now()); return pixels.call(this); };
+  const snap = () => probe.snaps.push(performance.now());
+  if (drawing && typeof drawing.pixels === "function") {
+    const pixels = drawing.pixels;
+    drawing.pixels = function (...args) { snap(); return pixels.apply(this, args); };
+  }
+  const getImageData = CanvasRenderingContext2D.prototype.getImageData;
+  CanvasRenderingContext2D.prototype.getImageData = function (...args) {
+    if (this.canvas && this.canvas.width === 280 && !this.canvas.isConnected) snap();
+    return getImageData.apply(this, args);
+  };
   new MutationObserver(() => {
     const timings = window.mnistDraw.last?.timings ?? null;
     const update = { t: performance.now(), frame: null, timings };
@@ -43,6 +59,9 @@ PROBE_JS = r"""() => {
   probe.reset = () => { probe.moves = []; probe.snaps = []; probe.updates = []; };
 }"""
 
+
+# The page's own "result on screen matches the drawing" flag when it has one.
+SETTLED_JS = "!window.mnistDraw.settled || window.mnistDraw.settled()"
 
 COLLECT_JS = "({moves: __probe.moves, snaps: __probe.snaps, updates: __probe.updates})"
 
@@ -57,12 +76,13 @@ def curve(box: dict, n: int) -> list[tuple[float, float]]:
     ]
 
 
-async def draw_for(page, seconds: float, hz: float) -> int:
+async def draw_for(page, seconds: float, hz: float, sent: list | None = None) -> int:
     """Hold the button and move at `hz` for `seconds`; returns the number of moves sent.
 
     Moves are sent without waiting for the previous one to be handled (async API, one task per
     move): a busy main thread then queues input like it does for a real pen, instead of slowing
-    the pen down.
+    the pen down. `sent` (optional) receives each move's wall-clock send time (epoch ms): the
+    moment the pen was there, whatever the browser does with the event afterwards.
     """
     box = await page.locator("[data-testid=canvas]").bounding_box()
     points = curve(box, int(seconds * hz) + 1)
@@ -71,6 +91,8 @@ async def draw_for(page, seconds: float, hz: float) -> int:
     start = time.perf_counter()
     tasks = []
     for i, (x, y) in enumerate(points[1:], 1):
+        if sent is not None:
+            sent.append(time.time() * 1000)
         tasks.append(asyncio.ensure_future(page.mouse.move(x, y)))
         delay = start + i / hz - time.perf_counter()
         await asyncio.sleep(max(delay, 0))
@@ -82,11 +104,15 @@ async def draw_for(page, seconds: float, hz: float) -> int:
 def analyse(probe: dict) -> dict:
     """Per-update latencies and parts, the update rate and the move rate of one drawing."""
     moves = sorted(probe["moves"], key=lambda m: m[1])
-    snaps, updates = probe["snaps"], probe["updates"]
+    snaps, updates = sorted(probe["snaps"]), probe["updates"]
     latency, to_frame, waited, parts = [], [], [], {"transfer_ms": [], "preprocess_ms": []}
     parts["model_ms"] = []
     previous = -math.inf
-    for snap, update in zip(snaps, updates, strict=False):
+    for update in updates:
+        before = [s for s in snaps if previous < s <= update["t"]]
+        if not before:
+            continue  # no new pixels went into this one (e.g. showEmpty after a clear)
+        snap = max(before)
         new = [m for m in moves if previous < m[1] <= snap]
         previous = snap
         if not new:
@@ -112,31 +138,49 @@ def analyse(probe: dict) -> dict:
 
 
 async def measure(
-    page, repeats: int, seconds: float, hz: float, min_updates: int = 0, max_repeats: int = 20
+    page,
+    repeats: int,
+    seconds: float,
+    hz: float,
+    min_updates: int = 0,
+    max_repeats: int = 20,
+    probe: bool = True,
 ) -> list[dict]:
     """Drawings on a ready page, each on a cleared canvas; one analyse() per drawing.
 
     At least `repeats` drawings, more (up to `max_repeats`) until `min_updates` updates were seen.
+    `probe=False`: the probe is already installed (a second pass on the same page).
     """
-    await page.evaluate(PROBE_JS)
+    if probe:
+        await page.evaluate(PROBE_JS)
     results = []
     while len(results) < repeats or (
         sum(len(r["latency"]) for r in results) < min_updates and len(results) < max_repeats
     ):
         await page.keyboard.press("Escape")  # clear
-        await page.wait_for_function("window.mnistDraw.settled()")
+        await page.wait_for_function(SETTLED_JS)
         await page.evaluate("window.__probe.reset()")
         await draw_for(page, seconds, hz)
-        await page.wait_for_function("window.mnistDraw.settled()")
+        await page.wait_for_function(SETTLED_JS)
         await page.wait_for_timeout(50)  # the last update's animation frame
         results.append(analyse(await page.evaluate(COLLECT_JS)))
     return results
 
 
 async def run(
-    url: str, launch_options: dict, viewport: dict, timeout_ms: int, reps: dict, hz: float
-) -> tuple[str, int, list[dict]]:
-    """Load the page in a new Chromium, then measure(); (Chromium version, canvas px, results)."""
+    url: str,
+    launch_options: dict,
+    viewport: dict,
+    timeout_ms: int,
+    reps: dict,
+    hz: float,
+    throttle: float = 4,
+) -> tuple[str, int, list[dict], list[dict]]:
+    """Load the page in a new Chromium, then measure() at full speed and throttled.
+
+    Returns (Chromium version, canvas px, results, throttled results); the throttled pass makes
+    `reps["throttled_drawings"]` drawings (none if 0) at CPU throttling rate `throttle`.
+    """
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
@@ -150,6 +194,14 @@ async def run(
             results = await measure(
                 page, reps["drawings"], reps["seconds"], hz, reps["min_updates"]
             )
-            return browser.version, canvas_px, results
+            throttled = []
+            if reps.get("throttled_drawings"):
+                cdp = await page.context.new_cdp_session(page)
+                await cdp.send("Emulation.setCPUThrottlingRate", {"rate": throttle})
+                throttled = await measure(
+                    page, reps["throttled_drawings"], reps["seconds"], hz, probe=False
+                )
+                await cdp.send("Emulation.setCPUThrottlingRate", {"rate": 1})
+            return browser.version, canvas_px, results, throttled
         finally:
             await browser.close()

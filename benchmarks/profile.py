@@ -5,8 +5,10 @@ One cold load (fresh profile) and one warm load (same profile, browser relaunche
 - an init script that timestamps (page clock, 0 = navigation start) PyScript's progress events,
   Pyodide's console messages ("Loading numpy", ...) and every WebAssembly compile /
   instantiate call with its size — Pyodide's interpreter, numpy's extension modules, ORT;
-- an instrumented copy of site/main.py served in place of the real one (serve.py overrides; the
-  site is not changed) that marks when main.py starts, after each import, and when it finishes;
+- an instrumented copy of the Python entry point (site/worker.py, the compute worker; or an
+  older site/main.py) served in place of the real one (serve.py overrides; the site is not
+  changed) that marks when it starts, after each import, and when it finishes, plus the
+  worker's own start-up stages (engine.js bootMarks) as `worker ...` events;
 - the resource timing waterfall, and a Chrome trace (CDP Tracing; open in chrome://tracing or
   Perfetto) in artifacts/profile-{cold,warm}-trace.json.
 
@@ -49,16 +51,26 @@ HOOKS = r"""
 """
 
 
-def instrumented_main(path) -> str:
-    """site/main.py with `__benchMark` calls at its start, after each import, and at its end."""
-    out = ["import js as _bench_js", "_bench_js.__benchMark('main.py: start')"]
-    for line in (ROOT / "site" / "main.py").read_text().splitlines():
+def instrumented_python(path: Path) -> tuple[str, Path]:
+    """The page's Python entry point with marks at its start, after each import and at its end.
+
+    Returns (URL path, instrumented copy written to `path`'s folder). The compute worker
+    (site/worker.py) marks through the shim's `bootMark` (engine.js `bootMarks()`, collected
+    as `worker <stage>` events); the older main-thread site/main.py through the page's
+    `__benchMark`.
+    """
+    worker = (ROOT / "site" / "worker.py").is_file()
+    name = "worker.py" if worker else "main.py"
+    call = "_bench_js.bootMark" if worker else "_bench_js.__benchMark"
+    out = ["import js as _bench_js", f"{call}('{name}: start')"]
+    for line in (ROOT / "site" / name).read_text().splitlines():
         out.append(line)
         if re.match(r"(import|from) \S+", line):
-            out.append(f"_bench_js.__benchMark('main.py: {line.strip()}')")
-    out.append("_bench_js.__benchMark('main.py: end')")
-    path.write_text("\n".join(out) + "\n")
-    return path
+            out.append(f"{call}('{name}: {line.strip()}')")
+    out.append(f"{call}('{name}: end')")
+    copy = Path(path) / name
+    copy.write_text("\n".join(out) + "\n")
+    return f"/{name}", copy
 
 
 TRACE_CATEGORIES = ",".join(
@@ -90,7 +102,8 @@ def load(playwright, profile: str, url: str, trace_path) -> dict:
         return {
             "ready": page.evaluate("window.__bench.ready"),
             "interactive": page.evaluate("window.__bench.interactive"),
-            "events": page.evaluate("window.__bench.events"),
+            "events": page.evaluate("window.__bench.events")
+            + (page.evaluate(browser.WORKER_MARKS_JS) or []),
             "marks": page.evaluate("window.__marks"),
             "resources": page.evaluate(browser.WATERFALL_JS),
         }
@@ -114,9 +127,9 @@ def main() -> int:
     ARTIFACTS.mkdir(exist_ok=True)
     report = {}
     with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory() as profile:
-        main_py = instrumented_main(Path(tmp) / "main.py")
+        url_path, python = instrumented_python(Path(tmp))
         with (
-            browser.served_site(overrides={"/main.py": main_py}) as server,
+            browser.served_site(overrides={url_path: python}) as server,
             sync_playwright() as pw,
         ):
             for kind in ("cold", "warm"):

@@ -1,6 +1,11 @@
-"""Build the shipped model: data → canvas renders → train → export → evaluate → card.
+"""Build the shipped model: data → canvas renders, stroke digits, non-digits → train → calibrate
+the verdict → export → evaluate → card.
 
     python -m build_model [--epochs N] [--seed S] [--out site/model] [--data DIR] [--quick]
+                          [--extra FILE [FILE ...]]
+
+``--extra`` adds drawings files exported by the app to training and scores them separately in
+the model card (build_model/extra.py).
 
 ``--quick`` trains 1 epoch on a few thousand digits with a small canvas test set (a smoke test
 for the whole pipeline, < 1 minute); it must write to an explicit ``--out`` other than the
@@ -20,7 +25,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from build_model import augment, data, train  # noqa: E402
+from build_model import augment, data, extra, nondigits, strokedigits, train  # noqa: E402
+from build_model.atomic import write_bytes_atomic  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 #: Where the shipped model lives.
@@ -30,6 +36,42 @@ PARITY_DIGITS = 1_000
 #: --quick sizes: training digits (incl. validation), validation digits, canvas test digits,
 #: MNIST test digits scored.
 QUICK_TRAIN, QUICK_VAL, QUICK_CANVAS_TEST, QUICK_MNIST_TEST = 2_000, 300, 300, 2_000
+#: Generated sets (full build / --quick): stroke digits (training pool), non-digits for training,
+#: for choosing the verdict thresholds (training families, other seed) and held out (other
+#: families and fonts; model card only).
+STROKE_DIGITS, QUICK_STROKE_DIGITS = 5_000, 200
+ND_TRAIN, ND_VAL, ND_HELDOUT = 8_000, 1_500, 2_000
+#: MNIST training digits rendered as canvases for the training pool, and test digits rendered
+#: with the training warps (a reported extra row). Sized for a shared, loaded 2-core machine.
+CANVAS_TRAIN, WARPED_TEST, CANVAS_VAL = 15_000, 1_000, 2_000
+QUICK_ND_TRAIN, QUICK_ND_VAL, QUICK_ND_HELDOUT = 300, 150, 150
+
+
+def _cached(name: str, parts: tuple, make, cache):
+    """Memoise ``make()`` (a tuple of arrays) on disk under ``cache``, keyed on ``parts`` and on
+    the generator sources (editing any of them invalidates the entry)."""
+    import hashlib
+    import io
+
+    if cache is None:
+        return make()
+    digest = hashlib.sha256(repr(parts).encode())
+    for module in (nondigits, strokedigits, augment):
+        digest.update(Path(module.__file__).read_bytes())
+    digest.update((REPO / "build_model" / "strokes.py").read_bytes())
+    digest.update((augment.SITE_DIR / "preprocess.py").read_bytes())
+    path = Path(cache) / f"{name}-{digest.hexdigest()[:20]}.npz"
+    if path.is_file():
+        try:
+            with np.load(path) as z:
+                return tuple(z[f"a{i}"] for i in range(len(z.files)))
+        except (OSError, ValueError):
+            pass
+    arrays = tuple(np.asarray(a) for a in make())
+    buffer = io.BytesIO()
+    np.savez(buffer, **{f"a{i}": a for i, a in enumerate(arrays)})
+    write_bytes_atomic(path, buffer.getvalue())
+    return arrays
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -41,6 +83,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--data", type=Path, default=None, help=f"default {data.DEFAULT_DATA_DIR}")
     p.add_argument("--quick", action="store_true", help="tiny smoke-test build")
     p.add_argument("--no-cache", action="store_true", help="re-render canvas sets, no disk cache")
+    p.add_argument(
+        "--extra",
+        nargs="+",
+        type=Path,
+        default=[],
+        metavar="FILE",
+        help='drawings files exported by the app ("Download my drawings")',
+    )
     args = p.parse_args(argv)
     if args.quick and (args.out is None or args.out.resolve() == DEFAULT_OUT.resolve()):
         p.error("--quick needs an explicit --out other than the shipped site/model")
@@ -57,6 +107,13 @@ def main(argv: list[str] | None = None) -> int:
     def log(msg: str) -> None:
         print(f"[{time.perf_counter() - t_start:6.1f}s] {msg}", flush=True)
 
+    try:
+        extra_set = extra.load(args.extra)  # before the slow part: a bad file stops at once
+    except extra.ExtraDrawingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.extra:
+        log(extra_set.describe())
     log(f"loading MNIST ({args.data or data.DEFAULT_DATA_DIR})")
     train_images, train_labels = data.load_mnist("train", args.data)
     test_images, test_labels = data.load_mnist("test", args.data)
@@ -66,27 +123,30 @@ def main(argv: list[str] | None = None) -> int:
         val_size, n_canvas_test = QUICK_VAL, QUICK_CANVAS_TEST
     else:
         val_size, n_canvas_test = train.VAL_SIZE, len(test_images)
+    n_warped = min(n_canvas_test, WARPED_TEST)
     fit_images, fit_labels = train_images[:-val_size], train_labels[:-val_size]
     val_images, val_labels = train_images[-val_size:], train_labels[-val_size:]
+    # The canvas pool renders the first CANVAS_TRAIN training digits (all of them in --quick).
+    canvas_images, canvas_labels = fit_images[:CANVAS_TRAIN], fit_labels[:CANVAS_TRAIN]
     cache = None if (args.quick or args.no_cache) else augment.CANVAS_CACHE_DIR
 
     t0 = time.perf_counter()
     render_cached = cache is not None and all(
         (cache / f"{name}-{augment.cache_key(images, args.seed + k, cfg)}.npy").is_file()
         for name, images, k, cfg in [
-            ("train", fit_images, 0, augment.TRAIN_CONFIG),
-            ("val", val_images, 1, augment.TEST_CONFIG),
+            ("train", canvas_images, 0, augment.TRAIN_CONFIG),
+            ("val", val_images[:CANVAS_VAL], 1, augment.TEST_CONFIG),
             ("test", test_images[:n_canvas_test], 2, augment.TEST_CONFIG),
-            ("test-warped", test_images[:n_canvas_test], 3, augment.TRAIN_CONFIG),
+            ("test-warped", test_images[:n_warped], 3, augment.TRAIN_CONFIG),
         ]
     )
-    log(f"rendering {len(fit_images)} training canvases (cache: {cache}, hit: {render_cached})")
+    log(f"rendering {len(canvas_images)} training canvases (cache: {cache}, hit: {render_cached})")
     x_canvas = augment.render_dataset_cached(
-        "train", fit_images, args.seed, augment.TRAIN_CONFIG, cache
+        "train", canvas_images, args.seed, augment.TRAIN_CONFIG, cache
     )
-    log(f"rendering {len(val_images)} validation + {n_canvas_test} test canvases")
+    log(f"rendering {min(len(val_images), CANVAS_VAL)} validation + {n_canvas_test} test canvases")
     x_val_canvas = augment.render_dataset_cached(
-        "val", val_images, args.seed + 1, augment.TEST_CONFIG, cache
+        "val", val_images[:CANVAS_VAL], args.seed + 1, augment.TEST_CONFIG, cache
     )
     canvas_test_images = test_images[:n_canvas_test]
     canvas_test_labels = test_labels[:n_canvas_test]
@@ -94,31 +154,95 @@ def main(argv: list[str] | None = None) -> int:
         "test", canvas_test_images, args.seed + 2, augment.TEST_CONFIG, cache
     )
     x_test_warped = augment.render_dataset_cached(
-        "test-warped", canvas_test_images, args.seed + 3, augment.TRAIN_CONFIG, cache
+        "test-warped", test_images[:n_warped], args.seed + 3, augment.TRAIN_CONFIG, cache
+    )
+    warped_labels = test_labels[:n_warped]
+    n_stroke = QUICK_STROKE_DIGITS if args.quick else STROKE_DIGITS
+    n_nd = (
+        (QUICK_ND_TRAIN, QUICK_ND_VAL, QUICK_ND_HELDOUT)
+        if args.quick
+        else (ND_TRAIN, ND_VAL, ND_HELDOUT)
+    )
+    log(f"generating {n_stroke} stroke digits and {sum(n_nd)} non-digits")
+    x_stroke, y_stroke = _cached(
+        "stroke-digits",
+        (n_stroke, args.seed),
+        lambda: strokedigits.render_digits(n_stroke, args.seed),
+        cache,
+    )
+    x_nd, _ = _cached(
+        "nondigits-train",
+        (n_nd[0], args.seed),
+        lambda: nondigits.render_nondigits(n_nd[0], args.seed),
+        cache,
+    )
+    x_nd_val, _ = _cached(
+        "nondigits-val",
+        (n_nd[1], args.seed + 5),
+        lambda: nondigits.render_nondigits(n_nd[1], args.seed + 5),
+        cache,
+    )
+    x_nd_held, nd_held_families = _cached(
+        "nondigits-heldout",
+        (n_nd[2], args.seed + 6),
+        lambda: nondigits.render_nondigits(n_nd[2], args.seed + 6, heldout=True),
+        cache,
     )
     render_seconds = time.perf_counter() - t0
 
-    from build_model import card, evaluate, export  # imports TensorFlow (slow)
+    from build_model import calibrate, card, evaluate, export  # imports TensorFlow (slow)
 
     cfg = train.TrainConfig(seed=args.seed, epochs=args.epochs)
     if args.quick:
-        cfg.canvas_per_epoch = len(x_canvas)
+        cfg.canvas_per_epoch = len(x_canvas) + len(x_stroke)
+        cfg.nondigits_per_epoch = len(x_nd)
     fit_labels = np.asarray(fit_labels, dtype=np.int64)
+    x_raw, y_raw = extra_set.add_to_training(train.normalize(fit_images), fit_labels)
     train_data = train.TrainData(
-        x_raw=train.normalize(fit_images),
-        y_raw=fit_labels,
-        x_canvas=x_canvas,
-        y_canvas=fit_labels,
+        x_raw=x_raw,
+        y_raw=y_raw,
+        x_canvas=np.concatenate([x_canvas, x_stroke]),
+        y_canvas=np.concatenate([np.asarray(canvas_labels, np.int64), y_stroke]),
         x_val_raw=train.normalize(val_images),
         y_val=np.asarray(val_labels, dtype=np.int64),
         x_val_canvas=x_val_canvas,
+        x_nondigits=x_nd,
+        x_val_nondigits=x_nd_val,
     )
     log(f"training: {cfg}")
     result = train.train(train_data, cfg, log=log)
     log(f"training took {result.seconds / 60:.1f} min; kept epoch {result.best_epoch}")
 
+    x_val_raw = train.normalize(val_images)
+    y_val = np.asarray(val_labels, dtype=np.int64)
+    y_val_canvas = y_val[: len(x_val_canvas)]
+
+    def keras_probs(x: np.ndarray) -> np.ndarray:
+        return result.model.predict(x, batch_size=1000, verbose=0)
+
+    thresholds = calibrate.choose_thresholds(
+        [(keras_probs(x_val_raw), y_val), (keras_probs(x_val_canvas), y_val_canvas)],
+        keras_probs(x_nd_val),
+    )
+    log(f"verdict thresholds (validation): {thresholds}")
+    # Energy needs the logits: recompute them from the features and the last layer's weights.
+    feats = export.tap_model(result.model)
+    w, b = result.model.get_layer("probs").get_weights()
+
+    def logits(x: np.ndarray) -> np.ndarray:
+        return feats.predict(x, batch_size=1000, verbose=0)[1] @ w + b
+
+    score_choice = calibrate.energy_vs_maxprob(
+        logits(np.concatenate([x_val_raw, x_val_canvas])),
+        np.concatenate([y_val, y_val_canvas]),
+        logits(x_nd_val),
+    )
+    log(f"validation non-digits refused, max_prob vs energy: {score_choice}")
+
     x_test = train.normalize(test_images)
-    exported = export.export_model(result.model, args.out, x_test[:PARITY_DIGITS])
+    exported = export.export_model(
+        result.model, args.out, x_test[:PARITY_DIGITS], verdict=thresholds
+    )
     if args.quick:
         x_test, test_labels = x_test[:QUICK_MNIST_TEST], test_labels[:QUICK_MNIST_TEST]
     log(
@@ -132,12 +256,44 @@ def main(argv: list[str] | None = None) -> int:
         "canvas test", evaluate.predict_onnx(session, x_test_canvas), canvas_test_labels
     )
     warped = evaluate.score(
-        "canvas test + rotation/shear/aspect",
+        "canvas test + rotation/shear/aspect/elastic",
         evaluate.predict_onnx(session, x_test_warped),
-        canvas_test_labels,
+        warped_labels,
     )
-    for ev in (mnist, canvas_eval, warped):
+    extra_evals = extra_set.evaluate(session)
+    for ev in (mnist, canvas_eval, warped, *extra_evals):
         log(f"{ev.name}: {ev.accuracy:.2%} of {ev.count}")
+    held_probs = evaluate.predict_onnx(session, x_nd_held)
+    verdict_rows = [
+        calibrate.table_row(
+            "MNIST test", evaluate.predict_onnx(session, x_test), thresholds, test_labels
+        ),
+        calibrate.table_row(
+            "canvas-style test",
+            evaluate.predict_onnx(session, x_test_canvas),
+            thresholds,
+            canvas_test_labels,
+        ),
+        calibrate.table_row(
+            "canvas test + rotation/shear/aspect/elastic",
+            evaluate.predict_onnx(session, x_test_warped),
+            thresholds,
+            warped_labels,
+        ),
+        calibrate.table_row(
+            "validation non-digits (training families; chose thresholds)",
+            evaluate.predict_onnx(session, x_nd_val),
+            thresholds,
+        ),
+        calibrate.table_row("HELD-OUT non-digits (all families)", held_probs, thresholds),
+    ]
+    families = np.asarray(nd_held_families)
+    for family in sorted(set(families.tolist())):
+        verdict_rows.append(
+            calibrate.table_row(f"held-out: {family}", held_probs[families == family], thresholds)
+        )
+    for r in verdict_rows[:5]:
+        log(f"verdict {r.name}: accepted&right {r.accepted_right:.2%} refused {r.refused:.2%}")
 
     settings = {
         "batch_size": cfg.batch_size,
@@ -145,6 +301,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{cfg.learning_rate * cfg.lr_floor:g}",
         "canvas_per_epoch": cfg.canvas_per_epoch,
         "random_shift_px": f"raw ±{cfg.shift_raw}, canvas ±{cfg.shift_canvas}",
+        "nondigits_per_epoch": f"{cfg.nondigits_per_epoch} (uniform target 0.1 per class)",
+        "stroke_digits": f"{len(x_stroke):,} in the canvas pool (build_model/strokedigits.py)",
         "train_render_config": augment.TRAIN_CONFIG,
         "test_render_config": augment.TEST_CONFIG,
     }
@@ -159,17 +317,22 @@ def main(argv: list[str] | None = None) -> int:
             history=result.history,
             mnist=mnist,
             canvas=canvas_eval,
-            extra=[warped],
+            extra=[warped, *extra_evals],
             train_seconds=result.seconds,
             render_seconds=render_seconds,
             render_cached=render_cached,
             total_seconds=time.perf_counter() - t_start,
             train_size=(
-                f"{len(fit_images):,} raw digits + {len(x_canvas):,} canvas renderings "
+                f"{len(fit_images):,} raw digits + {len(x_canvas):,} canvas renderings + "
+                f"{len(x_stroke):,} stroke digits + {len(x_nd):,} non-digits "
                 f"(validation: last {val_size:,} of the training set, raw and rendered)"
+                + (f"; {extra_set.describe()}" if args.extra else "")
             ),
             settings=settings,
             quick=args.quick,
+            verdict=thresholds,
+            verdict_rows=verdict_rows,
+            score_choice=score_choice,
         ),
     )
     log(f"wrote {', '.join(str(p) for p in written)}")
@@ -177,5 +340,19 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def run(argv: list[str] | None = None) -> int:
+    """main() with expected failures (bad data, file system, Ctrl+C) as one line + exit code."""
+    try:
+        return main(argv)
+    except data.MnistDataError as exc:
+        print(f"build_model: error: {exc}", file=sys.stderr)
+    except OSError as exc:  # e.g. --out not writable, disk full
+        print(f"build_model: error: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("build_model: interrupted", file=sys.stderr)
+        return 130
+    return 1
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

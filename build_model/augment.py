@@ -59,14 +59,19 @@ class RenderConfig:
     rotation_deg: float = 15.0  #: uniform in ±rotation_deg
     shear: float = 0.3  #: horizontal shear factor uniform in ±shear
     aspect: float = 0.25  #: x/y stretch log-uniform in [1/(1+aspect), 1+aspect]
+    #: elastic distortion: chance, and displacement s.d. of a smooth random field (px of the
+    #: 4x work image; the digit is ~80 px tall there)
+    elastic_prob: float = 0.0
+    elastic: float = 0.0
     #: grey-morphology kernel on the 4× image: <0 erode (thinner), 0 none, >0 dilate (thicker)
     thickness: tuple[int, ...] = (-5, -3, 0, 0, 3, 5, 7, 9, 11)
     hard_edge_prob: float = 0.5  #: chance of a crisp, canvas-like anti-aliased edge
     opaque_prob: float = 0.3  #: chance of an opaque dark-on-white canvas (else transparent)
 
 
-#: Training renders: everything varies.
-TRAIN_CONFIG = RenderConfig()
+#: Training renders: everything varies; other writers squeeze and stretch digits to fill a box
+#: (aspect up to 1.6x either way) and bend strokes (elastic distortion on 60%).
+TRAIN_CONFIG = RenderConfig(aspect=0.6, elastic_prob=0.6, elastic=3.0)
 #: The canvas-style test set: scale, position, canvas size/style and stroke thickness vary;
 #: shape is left as the writer drew it (no extra rotation/shear/aspect).
 TEST_CONFIG = RenderConfig(rotation_deg=0.0, shear=0.0, aspect=0.0)
@@ -110,6 +115,29 @@ def _affine(img: Image.Image, rng: np.random.Generator, cfg: RenderConfig) -> Im
     return img.transform(img.size, Image.Transform.AFFINE, coeffs, Image.Resampling.BILINEAR)
 
 
+def _elastic(img: Image.Image, rng: np.random.Generator, cfg: RenderConfig) -> Image.Image:
+    """Bend strokes: displace every pixel by a smooth random field (5x5 control grid, bicubic)."""
+    if cfg.elastic <= 0 or rng.random() >= cfg.elastic_prob:
+        return img
+    h, w = img.height, img.width
+    fields = []
+    for _ in range(2):
+        coarse = rng.normal(0.0, cfg.elastic, (5, 5)).astype(np.float32)
+        fields.append(np.asarray(Image.fromarray(coarse, "F").resize((w, h), Image.BICUBIC)))
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    sy, sx = np.clip(ys + fields[0], 0, h - 1.001), np.clip(xs + fields[1], 0, w - 1.001)
+    y0, x0 = sy.astype(np.int64), sx.astype(np.int64)
+    fy, fx = sy - y0, sx - x0
+    a = np.asarray(img, dtype=np.float32)
+    out = (
+        a[y0, x0] * (1 - fy) * (1 - fx)
+        + a[y0, x0 + 1] * (1 - fy) * fx
+        + a[y0 + 1, x0] * fy * (1 - fx)
+        + a[y0 + 1, x0 + 1] * fy * fx
+    )
+    return Image.fromarray(np.clip(out + 0.5, 0, 255).astype(np.uint8))
+
+
 def _morph(ink: np.ndarray, size: int, op) -> np.ndarray:
     """Flat square grey dilation (op=np.maximum) or erosion (np.minimum), separable."""
     r = size // 2
@@ -145,7 +173,8 @@ def render_canvas(digit: np.ndarray, rng: np.random.Generator, cfg: RenderConfig
     )
     padded = Image.new("L", (size + 2 * PAD, size + 2 * PAD), 0)
     padded.paste(img, (PAD, PAD))
-    img = _thickness(padded, int(rng.choice(cfg.thickness)))
+    img = _elastic(padded, rng, cfg)
+    img = _thickness(img, int(rng.choice(cfg.thickness)))
     img = _affine(img, rng, cfg)
 
     # Canvas size (sometimes not square) and digit size relative to its shorter side.

@@ -1,18 +1,73 @@
 /**
- * Pyodide 0.27.7 shim for PyScript 0.7.x (copied next to pyodide.mjs by vendor.py).
+ * Pyodide 0.27.7 loader for PyScript 0.7.x workers (copied next to pyodide.mjs by vendor.py).
  *
- * PyScript's bundled Python does `from pyodide.ffi import jsnull`, which exists only from
- * Pyodide 0.28 on; on 0.27.7 every <script type="py"> would fail with an ImportError.
- * This module re-exports Pyodide's `loadPyodide` and `version` (PyScript needs both) and,
- * once Python is up, defines `pyodide.ffi.jsnull = None` when it is missing. PyScript only
- * uses it in `is_none`, and 0.27 already converts JS null to None, so None is faithful.
+ * 1. Compatibility: PyScript's bundled Python does `from pyodide.ffi import jsnull`, which exists
+ *    only from Pyodide 0.28 on. Once Python is up, this module defines `pyodide.ffi.jsnull =
+ *    None` when it is missing (PyScript only uses it in `is_none`; 0.27 maps JS null to None).
+ * 2. Parallel start: `?preload=<url>` on this module's URL names a module (relative to this
+ *    file) to import before Python loads, so its downloads run while Pyodide boots (the app
+ *    preloads its model and onnxruntime-web this way).
+ * 3. Progress: in a worker, posts {"mnist-draw": "progress", stage, bytes} messages to the page
+ *    while it loads (bytes received so far by this worker's fetches), so the page can show real
+ *    progress on a slow link. `globalThis.bootMarks` keeps [stage, epoch ms] for benchmarks.
  *
  * PyScript derives Pyodide's indexURL from this file's folder, so it must sit beside
- * pyodide.mjs. Point pyscript.toml's `interpreter` at this file.
+ * pyodide.mjs.
  */
 import { loadPyodide as loadPyodideOriginal, version } from "./pyodide.mjs";
 
 export { version };
+
+const inWorker = typeof WorkerGlobalScope !== "undefined";
+const marks = (globalThis.bootMarks ??= []);
+let received = 0;
+
+/** Record a start-up stage and tell the page. */
+export function mark(stage) {
+  marks.push([stage, performance.timeOrigin + performance.now()]);
+  if (inWorker) postMessage({ "mnist-draw": "progress", stage, bytes: received });
+}
+
+// A failed download of any start-up file rejects this, naming the file.
+let failDownload;
+const downloadFailure = new Promise((_, reject) => (failDownload = reject));
+downloadFailure.catch(() => {});
+
+// Count the bytes this worker downloads as they arrive, by reading a clone of each response:
+// the original goes to its caller untouched (wasm streaming compilation and its code cache
+// need the real Response).
+if (inWorker) {
+  const originalFetch = globalThis.fetch;
+  let lastReport = 0;
+  const count = async (body) => {
+    for await (const chunk of body) {
+      received += chunk.byteLength;
+      const now = performance.now();
+      if (now - lastReport > 100) {
+        lastReport = now;
+        postMessage({ "mnist-draw": "progress", stage: null, bytes: received });
+      }
+    }
+  };
+  globalThis.fetch = async (resource, ...rest) => {
+    let response;
+    try {
+      response = await originalFetch(resource, ...rest);
+    } catch (error) {
+      failDownload(new Error(`${resource} could not be downloaded (${error.message})`));
+      throw error;
+    }
+    if (!response.ok) {
+      failDownload(new Error(`${response.url} could not be downloaded (HTTP ${response.status})`));
+    }
+    if (response.body) count(response.clone().body).catch(() => {});
+    return response;
+  };
+}
+globalThis.bootMark = mark; // for worker.py
+
+const preload = new URL(import.meta.url).searchParams.get("preload");
+if (preload) import(new URL(preload, import.meta.url).href).catch(() => {}); // its user reports errors
 
 const PATCH = `
 import pyodide.ffi as _ffi
@@ -22,7 +77,19 @@ del _ffi
 `;
 
 export async function loadPyodide(options) {
-  const pyodide = await loadPyodideOriginal(options);
+  mark("python");
+  const { packages = [], ...rest } = options;
+  // Pyodide only logs a wasm download that failed, then waits forever: fail instead.
+  const pyodide = await Promise.race([loadPyodideOriginal(rest), downloadFailure]);
   pyodide.runPython(PATCH);
+  mark("python-loaded");
+  // Separately from loadPyodide, to time the two stages (packages_cache = "passthrough").
+  if (packages.length) {
+    const load = pyodide.loadPackage(packages, { messageCallback: () => {}, errorCallback: () => {} });
+    await Promise.race([load, downloadFailure]);
+    const missing = packages.filter((name) => !(name in pyodide.loadedPackages));
+    if (missing.length) throw new Error(`${missing.join(", ")} could not be loaded`);
+  }
+  mark("packages-loaded");
   return pyodide;
 }

@@ -1,29 +1,37 @@
 /**
- * The page's wiring: drawing, controls, status line, and the live-prediction loop.
+ * The page's wiring: drawing, controls, status line, and the live-reading loop.
  *
- * The canvas works as soon as this module runs, before Python has loaded. main.py (under
- * PyScript) imports this module, hands over its `predict(imageData)` with `connectPredictor`, and
- * renders results with `showPrediction` / `showEmpty`. JS draws and passes pixels; Python
- * preprocesses and runs the model.
+ * The canvas works as soon as this module runs, before Python has loaded. The compute worker
+ * (engine.js, worker.py) starts in the background; once ready, every change of the drawing is
+ * read there — at most one reading in flight, the next one takes the latest ink — and the
+ * reading is painted by result-view.js (the single-digit view), number-view.js and
+ * look-inside.js. JS draws and paints; Python computes.
  */
-import { Drawing } from "./draw.js";
+import { Announcer } from "./announce.js";
+import { Drawing, MODEL_CANVAS_PX } from "./draw.js";
+import { explain } from "./failure.js";
 import * as lookInside from "./look-inside.js";
-
-/** Below this top probability the answer is shown as "not sure" with the runner-up. */
-export const CONFIDENT = 0.6;
+import { showDigit, showNothing } from "./result-view.js";
+import { installShortcuts } from "./shortcuts.js";
 
 const $ = (id) => document.querySelector(`[data-testid="${id}"]`);
 const canvas = $("canvas");
 const statusLine = document.getElementById("status");
-const announcer = document.getElementById("announce");
+const announcer = new Announcer(document.getElementById("announce"));
 
-let predict = null; // set by main.py once Python, the model and the session are ready
+let engine = null; // the compute worker's functions, once Python and the model are ready
 let running = false; // at most one inference in flight
 let pending = false; // the drawing changed since the running inference took its pixels
 let version = 0; // drawing states seen
 let shownVersion = 0; // the drawing state whose result is on screen
+let spoken = ""; // the sentence for screen readers describing the result on screen
+let penUp = false; // the last change was final (pen lifted, undo, clear): time to announce
 
-const drawing = new Drawing(canvas, () => requestPrediction());
+const drawing = new Drawing(canvas, (final) => {
+  penUp = final;
+  if (!final) announcer.hold(); // nothing is spoken while the pen moves
+  requestPrediction();
+});
 
 /** Status line + <body data-state>; an error stays on screen once shown. */
 export function setStatus(message, state = document.body.dataset.state) {
@@ -32,29 +40,42 @@ export function setStatus(message, state = document.body.dataset.state) {
   statusLine.textContent = message;
 }
 
-export function showError(message) {
+/** Show a failure: a plain sentence, a retry button, the technical detail collapsed. */
+export function showError(error) {
+  if (document.body.dataset.state === "error") return; // the first failure is the cause
+  const { message, detail } = explain(error);
   setStatus(message, "error");
-  document.getElementById("error").textContent = message;
-  console.warn(message); // a warning, not an error: the page itself handled it
+  document.getElementById("error-message").textContent = message;
+  document.getElementById("error-detail").textContent = detail;
+  document.getElementById("error").hidden = false;
+  console.warn(`MNIST-Draw: ${detail}`); // a warning, not an error: the page handled it
 }
+$("retry").addEventListener("click", () => location.reload());
 
-/** Called by main.py with its async predictor once everything is loaded and warmed up. */
-export function connectPredictor(predictor) {
-  predict = predictor;
+/** The worker is ready: connect teaching, then read whatever was drawn while loading. */
+async function connect(ready) {
+  engine = ready;
+  window.mnistDraw.engine = ready;
   setStatus("Ready: draw a digit.", "ready");
-  requestPrediction(); // strokes drawn while loading are predicted now
-}
-
-/** Ask for a fresh update of the current drawing (the "Look inside" panel, when opened). */
-export function refresh() {
-  requestPrediction();
+  requestPrediction(); // strokes drawn while loading are read now
+  const teaching = await window.mnistDraw.teaching;
+  if (!teaching) return;
+  teaching.modelSha256 = engine.modelSha256;
+  teaching.onChange = async (records) => {
+    await engine.setTaught(records);
+    requestPrediction(); // the same drawing, read with what was just taught
+  };
+  if (teaching.records.length) teaching.onChange(teaching.records);
 }
 
 /** Schedule a prediction; coalesces bursts of pointer events into one run per settled state. */
 function requestPrediction() {
   version += 1;
   pending = true;
-  if (predict && !running) pump();
+  if (engine && !running) pump();
+  else if (!engine && document.body.dataset.state === "loading") {
+    $("confidence").textContent = drawing.isEmpty ? "" : "I'll read it as soon as I'm ready";
+  }
 }
 
 async function pump() {
@@ -64,112 +85,102 @@ async function pump() {
       pending = false; // pixels read now include every stroke so far; later changes re-arm
       const state = version;
       if (drawing.isEmpty) showEmpty();
-      else await predict(drawing.pixels());
+      else show(await engine.read(modelDrawing(), { inside: lookInside.isOpen(), selected }));
       shownVersion = state;
     }
+    if (penUp) announcer.sayWhenQuiet(spoken); // settled: one announcement per drawing
   } catch (error) {
-    showError(`Prediction failed: ${error.message ?? error}`);
+    showError(error);
   } finally {
     running = false;
   }
 }
 
-const probabilityBars = [...$("probabilities").querySelectorAll("[data-digit]")];
-const prediction = $("prediction");
-const previewContext = $("preview").getContext("2d");
+/** The drawing as the worker reads it: the model canvas's pixels and strokes, and the pen. */
+function modelDrawing() {
+  const scale = (stroke) => Float32Array.from(stroke.points.flat(), (v) => v * MODEL_CANVAS_PX);
+  const [first] = drawing.strokes;
+  return {
+    pixels: drawing.pixels(),
+    strokes: drawing.strokes.map(scale),
+    penWidth: first.width * MODEL_CANVAS_PX,
+  };
+}
 
-/**
- * Render a result: `probabilities` (10 floats), `modelInput` (the 784 floats the model saw,
- * 1 = ink) and `timings` (ms per stage, for the benchmark).
- */
-export function showPrediction(probabilities, modelInput, timings) {
-  window.mnistDraw.last = { probabilities, modelInput, timings };
-  const ranked = [...probabilities.keys()].sort((a, b) => probabilities[b] - probabilities[a]);
-  const [best, second] = ranked;
-  const confidence = probabilities[best];
-  prediction.textContent = String(best);
-  prediction.dataset.confidence = confidence.toFixed(4);
-  prediction.classList.toggle("unsure", confidence < CONFIDENT);
-  const percent = (p) => `${Math.round(p * 100)}%`;
-  const verdict =
-    confidence < CONFIDENT
-      ? `Not sure: ${best} (${percent(confidence)}) or ${second} (${percent(probabilities[second])})`
-      : `${percent(confidence)} sure`;
-  $("confidence").textContent = verdict;
-  for (const bar of probabilityBars) {
-    const p = probabilities[Number(bar.dataset.digit)];
-    bar.dataset.p = p.toFixed(4);
-    bar.style.setProperty("--p", p);
-    bar.classList.toggle("best", Number(bar.dataset.digit) === best);
-  }
-  drawPreview(modelInput);
-  announce(confidence < CONFIDENT ? verdict : `${best}, ${percent(confidence)} sure`);
+let selected = 0; // which digit of a number the single-digit view shows
+
+/** Paint a reading (worker.py's `read`). */
+function show(reading) {
+  const digits = reading.digits;
+  const digit = digits.length ? digits[Math.min(selected, digits.length - 1)] : null;
+  window.mnistDraw.last = {
+    reading,
+    probabilities: digit ? [...digit.probs] : null,
+    modelInput: digit ? digit.image : null,
+    timings: reading.timings,
+  };
+  if (digit) spoken = showDigit(digit, digits.length === 1 ? reading.verdict : digit.verdict);
+  else if (reading.state === "empty") spoken = showNothing();
+  else spoken = showNothing("not-a-digit", "That doesn't look like a digit");
+  if (reading.inside) lookInside.render(reading.inside);
+  else if (!digit) lookInside.clear();
 }
 
 export function showEmpty() {
   window.mnistDraw.last = null;
-  prediction.textContent = "";
-  prediction.dataset.confidence = "0";
-  prediction.classList.remove("unsure");
-  $("confidence").textContent = "Draw a digit";
-  for (const bar of probabilityBars) {
-    bar.dataset.p = "0";
-    bar.style.setProperty("--p", 0);
-    bar.classList.remove("best");
-  }
-  previewContext.clearRect(0, 0, 28, 28);
-  lookInside.clear(); // issue 16: the panel empties with the canvas
-  announce("Canvas empty");
-}
-
-function drawPreview(modelInput) {
-  const image = previewContext.createImageData(28, 28);
-  for (let i = 0; i < 784; i++) image.data[i * 4 + 3] = Math.round(modelInput[i] * 255);
-  previewContext.putImageData(image, 0, 0);
-}
-
-// Announce only settled answers, not every frame while the pen moves.
-let announceTimer = 0;
-function announce(text) {
-  clearTimeout(announceTimer);
-  announceTimer = setTimeout(() => (announcer.textContent = text), 400);
+  spoken = showNothing();
+  lookInside.clear(); // the panel empties with the canvas
 }
 
 $("clear").addEventListener("click", () => drawing.clear());
 $("undo").addEventListener("click", () => drawing.undo());
-document.addEventListener("keydown", (event) => {
-  if (event.key === "Escape") {
-    drawing.clear();
-  } else if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "z") {
-    event.preventDefault();
-    drawing.undo();
-  }
-});
+$("redo").addEventListener("click", () => drawing.redo());
+installShortcuts(drawing);
 
-// Loading stages and failures of the runtime itself (before main.py can report anything).
-addEventListener("py:progress", ({ detail }) => setStatus(`Loading Python: ${detail}…`));
+const STAGES = {
+  python: "Starting Python",
+  "python-loaded": "Python started",
+  numpy: "Loading numpy",
+  model: "Loading the model",
+  ready: "Almost ready",
+};
+let stage = null;
+/** Start-up progress from the worker: its stage and the megabytes it has received. */
+function showProgress(progress) {
+  if (document.body.dataset.state !== "loading") return;
+  stage = progress.stage ?? stage;
+  const megabytes = (progress.bytes / 1e6).toFixed(1);
+  const text = `${STAGES[stage] ?? "Downloading the recogniser"}… ${megabytes} MB received`;
+  document.getElementById("loading-text").textContent = text;
+  setStatus(text);
+}
+
+// Failures of the runtime itself (before the worker can report anything).
 addEventListener("error", (event) => {
-  if (document.body.dataset.state === "loading") showError(`Could not start: ${event.message}`);
+  if (document.body.dataset.state === "loading") showError(event.error ?? event.message);
 });
 addEventListener("unhandledrejection", (event) => {
   if (document.body.dataset.state === "loading") {
-    showError(`Could not start: ${event.reason?.message ?? event.reason}`);
+    showError(event.reason);
   }
 });
 
 if (typeof WebAssembly !== "object") {
-  showError(
-    "This browser cannot run WebAssembly, which the recogniser needs. " +
-      "Try a current Chrome, Firefox, Safari or Edge, or enable WebAssembly.",
-  );
+  showError("WebAssembly is not available");
 } else {
-  setStatus("Loading Python runtime…", "loading");
+  setStatus("Loading the recogniser…", "loading");
 }
 /** A read-only view for tests and the benchmark: the drawing and the last result. */
 window.mnistDraw = {
   drawing,
   last: null,
   /** True when the result on screen belongs to the current drawing. */
-  settled: () => predict !== null && !running && shownVersion === version,
+  settled: () => engine !== null && !running && shownVersion === version,
 };
 showEmpty();
+lookInside.onUpdateWanted(requestPrediction); // opened, or its map is stale: read again
+
+// Loaded after the canvas works: the worker's runtime must not delay the first stroke.
+import("./engine.js")
+  .then(({ startEngine }) => startEngine(showProgress))
+  .then(connect, showError);

@@ -1,9 +1,11 @@
-"""The ONNX digit model in onnxruntime-web, driven from Python: check, warm up, predict.
+"""The ONNX digit model in onnxruntime-web, driven from Python: check, warm up, run batches.
 
-Browser-only (it talks to JS objects). ort-session.js has already downloaded the model and its
-contract (model/model.json, written by build_model) and created the session while Python was
-starting; this module verifies the bytes against the contract's sha256, then owns every call.
-Names and shapes come from the contract, so a rebuilt model needs no change here.
+Browser-only (it talks to JS objects); runs in the compute worker. ort-session.js has already
+downloaded the model and its contract (model/model.json, written by build_model) and created the
+session while Python was starting; this module verifies the bytes against the contract's sha256,
+then owns every call. Names and shapes come from the contract, so a rebuilt model needs no change
+here: the input, the class probabilities (the contract's "output") and the features (the output
+just before them in network order, the penultimate layer that learn.py works on).
 """
 
 from __future__ import annotations
@@ -25,13 +27,13 @@ class Classifier:
     def __init__(self, ort, session, contract: dict) -> None:
         self.ort = ort
         self.session = session
+        self.contract = contract
         self.input_name = contract["input"]["name"]
-        self.output_name = contract["output"]["name"]
-        # model.json v2 has a dynamic batch (null); one drawing is a batch of one.
-        self.input_dims = to_js([1, *contract["input"]["shape"][1:]])
-        # The model also exposes features and conv activations; fetch only the probabilities
-        # so ORT skips nothing it needs and computes nothing it doesn't.
-        self.fetches = to_js([self.output_name])
+        self.input_shape = [int(d) for d in contract["input"]["shape"][1:]]  # batch is dynamic
+        outputs = [output["name"] for output in contract["outputs"]]
+        self.probs = contract["output"]["name"]
+        self.features = outputs[outputs.index(self.probs) - 1]
+        self.runs: list[dict] = []  # {batch, fetches} of each run, cleared by the caller
 
     @classmethod
     async def load(cls, ort_session) -> Classifier:
@@ -47,30 +49,18 @@ class Classifier:
         if loaded.session is None:
             raise ModelError(f"model/{contract['file']} could not be loaded: {loaded.error}")
         classifier = cls(loaded.ort, loaded.session, contract)
-        await classifier.predict(np.zeros((28, 28), np.float32))  # the first run allocates
+        await classifier.run(np.zeros((1, 28, 28, 1), np.float32), [classifier.probs])  # allocates
         return classifier
 
-    async def predict(self, image: np.ndarray) -> np.ndarray:
-        """28x28 float32 image (1 = ink) -> 10 class probabilities.
-
-        Input: float32 [1, 28, 28, 1] (NHWC, 0..1); output: float32 [1, 10] softmax.
-        """
-        tensor = self.ort.Tensor.new("float32", to_js(image.ravel()), self.input_dims)
-        feeds = js.Object.fromEntries(to_js([[self.input_name, tensor]]))
-        outputs = await self.session.run(feeds, self.fetches)
-        result = getattr(outputs, self.output_name)
-        probabilities = np.asarray(result.data.to_py(), dtype=np.float32)
-        result.dispose()
-        return probabilities
-
     async def run(self, batch: np.ndarray, names: list[str]) -> dict[str, np.ndarray]:
-        """One run over a batch [N, 28, 28(, 1)] fetching only `names` -> {name: array}.
+        """One run over a batch (N, 28, 28[, 1]) of images (1 = ink) -> {output name: array}.
 
-        For the "Look inside" panel (issue 16): onnxruntime-web computes just what the fetches
-        need, so the per-stroke predict() above stays as cheap as before.
+        Only the named outputs are fetched: onnxruntime-web computes just what they need, so the
+        per-stroke ["probs", "features"] run costs no more than the probabilities alone.
         """
         batch = np.ascontiguousarray(batch, dtype=np.float32)
-        dims = to_js([len(batch), *self.input_dims.to_py()[1:]])
+        self.runs.append({"batch": len(batch), "fetches": list(names)})
+        dims = to_js([len(batch), *self.input_shape])
         tensor = self.ort.Tensor.new("float32", to_js(batch.ravel()), dims)
         feeds = js.Object.fromEntries(to_js([[self.input_name, tensor]]))
         outputs = await self.session.run(feeds, to_js(names))
@@ -80,4 +70,5 @@ class Classifier:
             data = np.asarray(result.data.to_py(), dtype=np.float32)
             arrays[name] = data.reshape([int(d) for d in result.dims.to_py()])
             result.dispose()
+        tensor.dispose()
         return arrays

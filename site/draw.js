@@ -2,8 +2,11 @@
  * Pointer events -> strokes -> canvas pixels.
  *
  * Strokes are kept as data (points as fractions of the canvas side) and the canvases are
- * renderings of them, so undo is "drop the last stroke and redraw" and a resize re-renders
- * sharply. Ink goes into the alpha
+ * renderings of them, so a resize re-renders sharply. Every finished change (a stroke, Clear)
+ * replaces `strokes` with a new array and keeps the old one in a history, so undo and redo are
+ * "swap in another stroke list and redraw", Clear included. One pointer draws at a time: extra
+ * pointers are ignored, and a second finger (a pinch) cancels the stroke the first one started.
+ * Ink goes into the alpha
  * channel of a transparent canvas: what preprocess.py reads, whatever the colour theme.
  */
 
@@ -28,8 +31,13 @@ export class Drawing {
   constructor(canvas, onChange) {
     this.canvas = canvas;
     this.onChange = onChange;
-    this.strokes = [];
+    this.strokes = []; // finished strokes (+ the one being drawn); never mutated once replaced
     this.current = null;
+    this.past = []; // earlier stroke lists, for undo
+    this.future = []; // undone stroke lists, for redo
+    this.before = null; // the stroke list before the current stroke started
+    this.pointers = new Set(); // pointers down on the canvas
+    this.gesture = false; // a multi-touch gesture: draw nothing until every finger is up
     this.ctx = canvas.getContext("2d");
     // The same strokes at a fixed resolution, for the model (see MODEL_CANVAS_PX).
     this.modelCanvas = document.createElement("canvas");
@@ -38,7 +46,12 @@ export class Drawing {
     canvas.addEventListener("pointerdown", (e) => this.#down(e));
     canvas.addEventListener("pointermove", (e) => this.#move(e));
     canvas.addEventListener("pointerup", (e) => this.#up(e));
-    canvas.addEventListener("pointercancel", (e) => this.#up(e));
+    canvas.addEventListener("pointercancel", (e) => this.#up(e, true));
+    // Belt and braces for touch-action: none (older iOS Safari still pinch-zooms without these).
+    const stop = (e) => e.cancelable && e.preventDefault();
+    for (const type of ["touchstart", "touchmove", "gesturestart"]) {
+      canvas.addEventListener(type, stop, { passive: false });
+    }
     new ResizeObserver(() => this.resize()).observe(canvas);
     this.resize();
   }
@@ -58,19 +71,50 @@ export class Drawing {
     }
   }
 
+  get canUndo() {
+    return this.past.length > 0;
+  }
+
+  get canRedo() {
+    return this.future.length > 0;
+  }
+
+  /** Clear the canvas (undoable). */
   clear() {
-    this.strokes = [];
-    this.current = null;
+    this.#cancelStroke();
+    if (this.strokes.length === 0) return;
+    this.past.push(this.strokes);
+    this.future = [];
+    this.#show([]);
+  }
+
+  /** Go back one change (a stroke or a Clear). */
+  undo() {
+    this.#cancelStroke();
+    if (!this.canUndo) return;
+    this.future.push(this.strokes);
+    this.#show(this.past.pop());
+  }
+
+  /** Re-apply the last undone change. */
+  redo() {
+    this.#cancelStroke();
+    if (!this.canRedo) return;
+    this.past.push(this.strokes);
+    this.#show(this.future.pop());
+  }
+
+  #show(strokes) {
+    this.strokes = strokes;
     this.redraw();
     this.onChange(true);
   }
 
-  undo() {
-    if (this.strokes.length === 0) return;
-    this.strokes.pop();
+  /** Drop the stroke being drawn, if any, as if it had never started. */
+  #cancelStroke() {
+    if (!this.current) return;
     this.current = null;
-    this.redraw();
-    this.onChange(true);
+    this.#show(this.before);
   }
 
   /** The model canvas's pixels, as preprocess.preprocess_canvas expects them (H x W x 4 RGBA). */
@@ -93,9 +137,26 @@ export class Drawing {
   #down(event) {
     if (event.button !== 0 && event.pointerType === "mouse") return;
     event.preventDefault();
-    this.canvas.setPointerCapture(event.pointerId);
-    this.current = { pointerId: event.pointerId, width: PEN_FRACTION, points: [this.#point(event)] };
-    this.strokes.push(this.current);
+    this.canvas.setPointerCapture(event.pointerId); // its up/cancel comes here, wherever it ends
+    this.pointers.add(event.pointerId);
+    if (this.current) {
+      // A second finger while one draws: a pinch or a zoom attempt, not ink. Pen or mouse
+      // strokes carry on and ignore touches (a resting palm).
+      if (event.pointerType === "touch" && this.current.pointerType === "touch") {
+        this.gesture = true;
+        this.#cancelStroke();
+      }
+      return;
+    }
+    if (this.gesture) return;
+    this.current = {
+      pointerId: event.pointerId,
+      pointerType: event.pointerType,
+      width: PEN_FRACTION,
+      points: [this.#point(event)],
+    };
+    this.before = this.strokes;
+    this.strokes = [...this.strokes, this.current];
     this.#drawStroke(this.current, 0);
     this.onChange(false);
   }
@@ -112,9 +173,17 @@ export class Drawing {
     this.onChange(false);
   }
 
-  #up(event) {
+  #up(event, cancelled = false) {
+    this.pointers.delete(event.pointerId);
+    if (this.pointers.size === 0) this.gesture = false;
     if (!this.current || this.current.pointerId !== event.pointerId) return;
+    if (cancelled) {
+      this.#cancelStroke(); // the browser took the pointer away: no half strokes
+      return;
+    }
     this.current = null;
+    this.past.push(this.before);
+    this.future = [];
     this.redraw(); // one clean pass: the final pixels do not depend on how events were chunked
     this.onChange(true);
   }

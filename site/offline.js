@@ -11,7 +11,10 @@ const START_TIMEOUT_MS = 60_000;
 async function registerServiceWorker() {
   if (!("serviceWorker" in navigator)) return; // file://, insecure origin or no support
   await appStarted();
-  if (!navigator.onLine && navigator.serviceWorker.controller) return; // nothing to check now
+  if (!navigator.onLine && navigator.serviceWorker.controller) {
+    await showWhenOffline(); // nothing to update now, but the cache is there
+    return;
+  }
   const hadController = Boolean(navigator.serviceWorker.controller);
   // A new version that takes over while this page is still loading: start again with it.
   navigator.serviceWorker.addEventListener("controllerchange", () => {
@@ -19,6 +22,15 @@ async function registerServiceWorker() {
   });
   // updateViaCache "none": update checks bypass the HTTP cache for sw.js and precache.js.
   await navigator.serviceWorker.register("./sw.js", { updateViaCache: "none" });
+  await showWhenOffline();
+}
+
+/** Show "Works offline" once an active worker's cache holds the whole app. */
+async function showWhenOffline() {
+  const registration = await navigator.serviceWorker.ready;
+  // sw.js writes this entry last, after every file was fetched and its hash checked.
+  const complete = await caches.match(new URL("__precache__.json", registration.scope).href);
+  if (complete) document.getElementById("offline-ready").hidden = false;
 }
 
 /** Resolves once the page has loaded and the app reports ready or error (or after a timeout). */

@@ -1,18 +1,25 @@
 /**
- * Starts the model download and the onnxruntime-web session at page load, in parallel with
- * Python's start-up (which takes seconds), instead of after it. classifier.py awaits `loaded`,
- * checks the bytes against the contract's sha256 and owns every call into the session.
+ * Starts the model download and the onnxruntime-web session as soon as the compute worker
+ * starts, in parallel with Python's start-up (which takes longer), instead of after it.
+ *
+ * Runs inside the compute worker (see worker.py): pyodide-shim.mjs imports it before it loads
+ * Python (its `?preload=` parameter), and worker.py imports the same module instance through
+ * pyscript.toml's [js_modules.worker]. classifier.py awaits `loaded`, checks the bytes against
+ * the contract's sha256 and owns every call into the session.
  *
  * model/model.json is the contract build_model writes next to the ONNX file: file name, input
- * and output names and shape, sha256.
+ * and output names and shapes, sha256.
  */
 import * as ort from "./vendor/ort/ort.wasm.min.mjs";
 
+// URLs relative to this module: the worker runs from a blob: URL, so `location` is no base.
+const here = (path) => new URL(path, import.meta.url).href;
+
 // The plain single-threaded WASM build: static hosts (GitHub Pages) send no cross-origin
-// isolation headers, so threads are unavailable anyway. Absolute URL: ORT would otherwise
-// resolve it against its own module URL.
+// isolation headers, so threads are unavailable anyway. This worker is already off the page's
+// main thread, so ORT's own proxy worker is not needed.
 ort.env.wasm.numThreads = 1;
-ort.env.wasm.wasmPaths = new URL("./vendor/ort/", location.href).href;
+ort.env.wasm.wasmPaths = here("./vendor/ort/");
 
 async function download(url) {
   const response = await fetch(url);
@@ -21,8 +28,8 @@ async function download(url) {
 }
 
 async function load() {
-  const contract = await (await download("./model/model.json")).json();
-  const bytes = new Uint8Array(await (await download(`./model/${contract.file}`)).arrayBuffer());
+  const contract = await (await download(here("./model/model.json"))).json();
+  const bytes = new Uint8Array(await (await download(here(`./model/${contract.file}`))).arrayBuffer());
   try {
     // A copy: the caller hashes `bytes` after ORT has taken the model.
     const session = await ort.InferenceSession.create(bytes.slice());

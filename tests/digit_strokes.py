@@ -9,8 +9,9 @@ mouse moves in browser tests.
   ``STEP`` apart (2% of the height), like the mouse events of a stroke drawn at a steady pace.
 - ``place(paths, canvas_px, size_frac, center_xy)``: scale the digit to ``size_frac`` of the canvas
   height and centre its bounding box at ``center_xy`` (canvas pixels).
-- ``render_rgba(paths_px, canvas_px, pen_px)``: what ``getImageData`` returns for those strokes on a
-  transparent canvas: black ink, alpha = coverage, round caps and joins, antialiased.
+- ``render_rgba(paths_px, canvas_px, pen_px)`` (from site/drawings.py): what ``getImageData``
+  returns for those strokes on a transparent canvas: black ink, alpha = coverage, round caps and
+  joins, antialiased.
 
 Styles:
 
@@ -38,11 +39,12 @@ import math
 
 import numpy as np
 
+import drawings
+
 Point = tuple[float, float]
 Paths = list[list[Point]]
 
 STEP = 0.02  # max distance between consecutive points, as a fraction of the digit's height
-SUPERSAMPLE = 4  # render_rgba samples edge pixels 4 x 4 times: 16 coverage levels
 
 HERSHEY_STYLES = ("simplex", "duplex", "triplex", "complex", "italic")
 HAND_STYLES = ("hand", "hand_alt", "hand_slant")
@@ -407,83 +409,6 @@ def place(paths: Paths, canvas_px: int, size_frac: float, center_xy: tuple[float
     return [[(cx + (x - mx) * k, cy + (y - my) * k) for x, y in s] for s in paths]
 
 
-def _drop_collinear(stroke: list[Point]) -> list[Point]:
-    """Remove points lying on the segment between their neighbours (they don't change the ink)."""
-    keep = [stroke[0]]
-    for b, c in zip(stroke[1:-1], stroke[2:], strict=True):
-        a = keep[-1]
-        ab, ac = (b[0] - a[0], b[1] - a[1]), (c[0] - a[0], c[1] - a[1])
-        ll = ac[0] ** 2 + ac[1] ** 2
-        on_segment = ll > 0 and 0 <= (ab[0] * ac[0] + ab[1] * ac[1]) / ll <= 1
-        if not (on_segment and abs(ab[0] * ac[1] - ab[1] * ac[0]) / math.sqrt(ll) < 1e-6):
-            keep.append(b)
-    if len(stroke) > 1:
-        keep.append(stroke[-1])
-    return keep
-
-
-def _segment_distance(px: np.ndarray, py: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Distance from points (px, py) to the segment a-b (a point if a == b)."""
-    d = b - a
-    t = ((px - a[0]) * d[0] + (py - a[1]) * d[1]) / max(float(d @ d), 1e-12)
-    t = np.clip(t, 0.0, 1.0)
-    return np.hypot(px - a[0] - t * d[0], py - a[1] - t * d[1])
-
-
-def render_rgba(
-    paths_px: Paths, canvas_px: int | tuple[int, int], pen_px: float, ss: int = SUPERSAMPLE
-) -> np.ndarray:
-    """Rasterise strokes like a 2D canvas context with ``lineWidth = pen_px``, ``lineCap`` and
-    ``lineJoin = 'round'``, black ink on a transparent canvas: returns (H, W, 4) uint8 with RGB 0
-    and alpha = coverage, i.e. what ``getImageData`` gives (the browser un-premultiplies, and for
-    black ink that leaves RGB 0). A one-point stroke is a dot, as a click makes with round caps.
-
-    The ink is the set of points within ``pen_px / 2`` of a stroke (that is exactly a round-capped,
-    round-joined stroke). Coverage is the fraction of ``ss`` x ``ss`` sub-samples of a pixel that
-    are ink; only pixels near the ink's edge are sub-sampled, the rest are 0 or 255 outright.
-    Pixel (i, j) spans [i, i+1) x [j, j+1), as on a canvas, so its centre is (i + 0.5, j + 0.5).
-    """
-    w, h = (canvas_px, canvas_px) if isinstance(canvas_px, int) else canvas_px
-    r = pen_px / 2
-    segs = []
-    for stroke in paths_px:
-        pts = np.asarray(_drop_collinear(list(stroke)), dtype=float).reshape(-1, 2)
-        segs += list(zip(pts[:-1], pts[1:], strict=True)) if len(pts) > 1 else [(pts[0], pts[0])]
-
-    # 1. Distance from each pixel centre to the strokes, one segment's bounding box at a time.
-    dist = np.full((h, w), np.inf)
-    boxes = []
-    for a, b in segs:
-        x0, x1 = (
-            max(0, math.floor(min(a[0], b[0]) - r - 1)),
-            min(w, math.ceil(max(a[0], b[0]) + r + 1)),
-        )
-        y0, y1 = (
-            max(0, math.floor(min(a[1], b[1]) - r - 1)),
-            min(h, math.ceil(max(a[1], b[1]) + r + 1)),
-        )
-        boxes.append((x0, x1, y0, y1))
-        if x0 >= x1 or y0 >= y1:
-            continue
-        gx, gy = np.meshgrid(np.arange(x0, x1) + 0.5, np.arange(y0, y1) + 0.5)
-        view = dist[y0:y1, x0:x1]
-        np.minimum(view, _segment_distance(gx, gy, a, b), out=view)
-
-    # 2. Pixels whose centre is more than half a diagonal inside (outside) are fully (not) ink.
-    half_diag = math.sqrt(0.5) + 1e-9
-    alpha = (dist <= r - half_diag).astype(float)
-    ey, ex = np.nonzero((dist > r - half_diag) & (dist < r + half_diag))
-
-    # 3. Sub-sample the edge pixels against the segments whose box holds them.
-    off = (np.arange(ss) + 0.5) / ss
-    sx, sy = (ex[:, None] + np.tile(off, ss)[None, :]), (ey[:, None] + np.repeat(off, ss)[None, :])
-    inside = np.zeros(sx.shape, dtype=bool)
-    for (a, b), (x0, x1, y0, y1) in zip(segs, boxes, strict=True):
-        sel = np.nonzero((ex >= x0) & (ex < x1) & (ey >= y0) & (ey < y1))[0]
-        if sel.size:
-            inside[sel] |= _segment_distance(sx[sel], sy[sel], a, b) <= r
-    alpha[ey, ex] = inside.mean(axis=1)
-
-    out = np.zeros((h, w, 4), dtype=np.uint8)
-    out[..., 3] = np.rint(alpha * 255).astype(np.uint8)
-    return out
+# The rasteriser lives in site/drawings.py (the app and build_model render stored drawings with it);
+# re-exported here so tests keep one import for strokes and pixels.
+render_rgba = drawings.render_rgba

@@ -13,7 +13,7 @@ import pytest
 
 from build_model import atomic, augment, export
 from build_model.data import load_mnist
-from build_model.model import EXPECTED_PARAMS, build_cnn
+from build_model.model import EXPECTED_PARAMS, OUTPUT_LAYERS, build_cnn, tap_model
 from build_model.train import normalize
 
 
@@ -34,6 +34,16 @@ def test_param_count(untrained) -> None:
     assert untrained.count_params() == EXPECTED_PARAMS == 159_254
     assert untrained.input_shape == (None, 28, 28, 1)
     assert untrained.output_shape == (None, 10)
+    assert [layer.name for layer in untrained.layers] == [
+        "conv1",
+        "pool1",
+        "conv2",
+        "conv3",
+        "pool2",
+        "flatten",
+        "features",
+        "probs",
+    ]
 
 
 def test_render_canvas_shapes_and_determinism() -> None:
@@ -57,6 +67,35 @@ def test_render_dataset_is_preprocessed_and_worker_independent() -> None:
     assert one.min() >= 0.0 and one.max() <= 1.0 and one.max() > 0.5
 
 
+def test_nondigits_are_preprocessed_deterministic_and_never_digit_glyphs() -> None:
+    from build_model import nondigits
+
+    a, fam_a = nondigits.render_nondigits(24, seed=1, workers=1)
+    b, fam_b = nondigits.render_nondigits(24, seed=1, workers=1)
+    np.testing.assert_array_equal(a, b)
+    assert fam_a == fam_b and set(fam_a) <= set(nondigits.TRAIN_FAMILIES)
+    assert a.shape == (24, 28, 28, 1) and a.dtype == np.float32 and a.max() > 0.5
+    held, fam_h = nondigits.render_nondigits(12, seed=1, heldout=True, workers=1)
+    assert held.shape == (12, 28, 28, 1) and set(fam_h) <= set(nondigits.HELDOUT_FAMILIES)
+    # Glyphs a person could read as a digit are never trained (or judged) as non-digits.
+    for lookalike in "0OoQD1Il|ij2Zz5Ss$6Gb8B9gqaPpdYy":
+        assert lookalike not in nondigits.LETTERS + nondigits.SYMBOLS
+    # Training and held-out non-digits never share a font.
+    assert not set(nondigits.TRAIN_FONTS) & set(nondigits.HELDOUT_FONTS)
+
+
+def test_stroke_digits_cover_every_class() -> None:
+    from build_model import strokedigits
+
+    x, y = strokedigits.render_digits(40, seed=2, workers=1)
+    assert x.shape == (40, 28, 28, 1) and y.shape == (40,) and set(y) <= set(range(10))
+    assert x.max() > 0.5
+    rng = np.random.default_rng(0)
+    for d in range(10):  # every template of every digit draws
+        for _ in range(5):
+            assert strokedigits.render_digit(d, rng)[..., 3].max() > 0
+
+
 def test_atomic_write_failure_keeps_previous_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, untrained, test_digits
 ) -> None:
@@ -76,7 +115,7 @@ def test_atomic_write_failure_keeps_previous_file(
 def test_parity_failure_writes_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, untrained, test_digits
 ) -> None:
-    monkeypatch.setattr(export, "MAX_ABS_DIFF", -1.0)
+    monkeypatch.setattr(export, "MAX_REL_DIFF", -1.0)
     with pytest.raises(export.ExportError, match="parity failed"):
         export.export_model(untrained, tmp_path / "out", test_digits)
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
@@ -88,9 +127,9 @@ def test_quick_build_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     captured = {}
     real_export = export.export_model
 
-    def spy(model, out_dir, parity_x):
+    def spy(model, out_dir, parity_x, verdict=None):
         captured["model"] = model
-        return real_export(model, out_dir, parity_x)
+        return real_export(model, out_dir, parity_x, verdict)
 
     monkeypatch.setattr(export, "export_model", spy)
     out = tmp_path / "model"
@@ -115,14 +154,28 @@ def test_quick_build_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
     session = ort.InferenceSession(onnx_bytes, providers=["CPUExecutionProvider"])
     assert session.get_inputs()[0].name == spec["input"]["name"] == "input"
-    assert session.get_outputs()[0].name == spec["output"]["name"]
+    assert session.get_outputs()[0].name == spec["output"]["name"] == "probs"
+    assert [o["name"] for o in spec["outputs"]] == [
+        "conv1",
+        "pool1",
+        "conv2",
+        "conv3",
+        "pool2",
+        "features",
+        "probs",
+    ]
     x = normalize(load_mnist("test")[0][-300:])  # digits the parity check did not use
-    onnx_probs = session.run(None, {"input": x})[0]
-    keras_probs = captured["model"].predict(x, verbose=0)
-    np.testing.assert_allclose(onnx_probs, keras_probs, atol=1e-5)
-    np.testing.assert_array_equal(onnx_probs.argmax(1), keras_probs.argmax(1))
+    names = [o.name for o in session.get_outputs()]
+    onnx_out = dict(zip(names, session.run(names, {"input": x}), strict=True))
+    keras_out = tap_model(captured["model"]).predict(x, verbose=0)
+    for name, want in zip(OUTPUT_LAYERS, keras_out, strict=True):
+        np.testing.assert_allclose(onnx_out[name], want, atol=1e-5 * max(1.0, np.abs(want).max()))
+    np.testing.assert_array_equal(onnx_out["probs"].argmax(1), keras_out[0].argmax(1))
     card = (out / "MODEL_CARD.md").read_text()
     assert "QUICK BUILD" in card and spec["sha256"] in card
+    assert "HELD-OUT non-digits" in card
+    t = spec["verdict"]
+    assert t["score"] == "max_prob" and 0.0 < t["unsure"] <= t["digit"] <= 1.0
 
 
 def test_quick_refuses_shipped_folder() -> None:

@@ -150,6 +150,17 @@ def test_etag_and_last_modified_revalidate_to_304(server):
     assert status == 200
 
 
+def test_generated_precache_revalidates_to_304(server):
+    status, headers, body = fetch(server, "/precache.js")
+    assert status == 200 and body and headers["Cache-Control"] == "no-cache"
+    sent = len(server.sent)
+    status, _, body = fetch(server, "/precache.js", headers={"If-None-Match": headers["ETag"]})
+    assert (status, body) == (304, b"")
+    assert len(server.sent) == sent  # no body sent: a returning visit costs nothing
+    status, _, _ = fetch(server, "/precache.js", headers={"If-None-Match": '"stale"'})
+    assert status == 200
+
+
 def test_gzip_variant_has_its_own_etag(server):
     _, plain, _ = fetch(server, "/big.js")
     _, packed, _ = fetch(server, "/big.js", headers={"Accept-Encoding": "gzip"})
@@ -287,7 +298,7 @@ def test_real_site_assets_have_the_types_the_browser_needs(site_server):
         "/vendor/pyodide/pyodide-shim.mjs": "text/javascript; charset=utf-8",
         "/vendor/pyscript/core.js": "text/javascript; charset=utf-8",
         "/pyscript.toml": "application/toml; charset=utf-8",
-        "/main.py": "text/x-python; charset=utf-8",
+        "/worker.py": "text/x-python; charset=utf-8",
     }
     for path, mime in cases.items():
         status, headers, _ = fetch(site_server, path, method="HEAD")

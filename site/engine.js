@@ -1,0 +1,56 @@
+/**
+ * The page's side of the compute worker: starts Python (PyScript) and the model in a Web
+ * Worker and hands the page async functions to call.
+ *
+ * Everything slow — Pyodide's start-up, numpy, the model session, every reading — runs in the
+ * worker (worker.py), so the page never freezes: strokes drawn while Python loads are drawn at
+ * once and read as soon as the worker is ready. The worker only returns plain data; the page
+ * paints it.
+ */
+import { PyWorker, hooks } from "./vendor/pyscript/core.js";
+
+const here = (path) => new URL(path, import.meta.url).href;
+
+/**
+ * The Pyodide the worker runs: our shim beside the vendored pyodide.mjs (it adds what PyScript
+ * 0.7 expects of Pyodide 0.27, and reports progress; Pyodide's files are found in its folder).
+ * `preload` makes it import ort-session.js first, so the model downloads and its ONNX session
+ * starts while Python boots instead of after.
+ */
+const INTERPRETER = here("./vendor/pyodide/pyodide-shim.mjs?preload=..%2F..%2Fort-session.js");
+
+/**
+ * Start the worker; `onProgress({stage, bytes})` hears its start-up stages ("python",
+ * "python-loaded", "packages-loaded", "numpy", "model", "ready"; null between them) and the
+ * bytes it has received. Resolves once Python, numpy and the model are loaded and warmed up to
+ * {read, setTaught, modelSha256, bootMarks}; rejects with the reason otherwise.
+ */
+export async function startEngine(onProgress = () => {}) {
+  hooks.main.onWorker.add((_, xworker) => {
+    xworker.onerror = () => {}; // start-up errors reject PyWorker below; the page reports them
+    xworker.addEventListener("message", ({ data }) => {
+      if (data?.["mnist-draw"] === "progress") onProgress(data);
+    });
+  });
+  const worker = await PyWorker(here("./worker.py"), {
+    config: here("./pyscript.toml"),
+    version: INTERPRETER,
+    async: true, // worker.py awaits the model at top level
+  });
+  const { error, model_sha256: modelSha256 } = await worker.sync.boot_status();
+  if (error) throw new Error(error);
+  // One call at a time: the worker's ONNX session runs one batch at a time.
+  let queue = Promise.resolve();
+  const serial = (call) => (queue = queue.then(call, call));
+  return {
+    modelSha256,
+    /** Read the model canvas: {pixels: ImageData, strokes: [Float32Array x,y,...], penWidth}. */
+    read: ({ pixels, strokes, penWidth }, options) =>
+      serial(() =>
+        worker.sync.read(pixels.data, pixels.width, pixels.height, strokes, penWidth, options),
+      ),
+    /** The user's taught drawings changed; resolves to how many examples the worker uses. */
+    setTaught: (records) => serial(() => worker.sync.set_taught(records)),
+    bootMarks: () => worker.sync.boot_marks(),
+  };
+}

@@ -1,0 +1,766 @@
+"""Canvas ink -> the digits of a written number, left to right, each as its own 28x28 image.
+
+Pure numpy, like preprocess.py beside it (never imports `js` or `pyscript`): the browser loads it
+under Pyodide, and build_model/, benchmarks/ and tests/ import it as-is. Each digit's 28x28
+image is made by preprocess.normalize_digit, so a digit of a number is normalised exactly like a
+single digit; a drawing that is one digit gives exactly preprocess.describe's image.
+
+Input: the canvas RGBA pixels (ink in alpha, as getImageData gives) and, when known, the strokes
+as point arrays in those canvas pixels plus the pen width. Without strokes (a picture, an MNIST
+benchmark canvas) the connected components of the ink stand in for strokes.
+
+Rules, in order, and why:
+
+1. Units. A stroke is the unit of ink (a pen lift never splits a digit's stroke, and strokes of
+   two neighbours stay separate even where their ink touches). Without strokes, a connected
+   component of the ink (8-connected, ink >= preprocess.INK_NOISE) is the unit.
+2. Noise. A unit smaller than DOT_PENS pen widths on its longer side, or smaller than
+   NOISE_FRACTION of the tallest unit, is a speck. A speck that touches a larger unit's box
+   (grown by a pen width) belongs to it (serifs, a 1's flag, a stray dab); otherwise it is
+   dropped: a dot is not a digit.
+3. Grouping by columns. People write a number left to right, so the strokes of one digit share
+   columns and neighbours mostly do not: two units are one digit when their x-ranges overlap by at
+   least OVERLAP_FRACTION of the narrower one, or one's horizontal centre lies over the other.
+   This joins a 5's detached top bar, a 7's crossbar, a 1's base, the two strokes of a 4 or of a
+   0 (and Hershey-style serifs), but not neighbours that only touch or overlap at their edges,
+   and it does not care about sizes or a sloping baseline, which move ink up and down, not
+   sideways. Grouping repeats until stable (a crossbar can bridge two strokes).
+4. Splitting touching ink. A group much wider than a digit can be (width > SPLIT_ASPECT x its
+   height) is two or more digits whose ink touches (one connected component, or one stroke
+   written through two digits): it is cut at the column with the least ink (column ink
+   profile) away from its ends, then each part is checked again. Only vertical cuts: they are
+   cheap and right for upright writing; slanted touching pairs are a known weakness.
+5. Unreadable. More than MAX_DIGITS groups, or a group whose ink is far longer than any digit's
+   (centre-line length > SCRIBBLE_LENGTH x its larger side: a scribble, a crossing-out), is
+   "can't read this as a number": no digits are reported, never a made-up number.
+
+Each digit's crop is the canvas ink inside its box, restricted to its own strokes/components
+when a neighbour's box reaches into it (touching or overlapping neighbours), then cropped to its
+ink and normalised by preprocess.normalize_digit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import preprocess
+
+#: More digits than this is not read as a number (the reading state becomes "unreadable").
+MAX_DIGITS = 12
+#: A unit whose longer side is below this many pen widths is a dot or speck.
+DOT_PENS = 2.0
+#: ... or below this fraction of the tallest unit's height.
+NOISE_FRACTION = 0.2
+#: Two units are one digit when their x-ranges overlap by this fraction of the narrower one.
+OVERLAP_FRACTION = 0.5
+#: A column group shorter than this fraction of the tallest is a fragment (a 5's bar, a 7's
+#: crossbar, a 1's base, a serif): it joins the nearest digit within ATTACH_FRACTION of the
+#: tallest height, else it is a small digit of its own or, if a speck, dropped.
+FRAGMENT_FRACTION = 0.5
+ATTACH_FRACTION = 0.35
+#: A group wider than this many times max(its height, the median digit height) is split at its
+#: thinnest column: MNIST's widest digits reach 1.25 x their height (99th percentile of 3-9).
+SPLIT_ASPECT = 1.15
+#: Without strokes, a group wider than this many times the digit height may be touching digits
+#: (a 1 and a 0 are ~1.2 wide): the model reads it whole and cut, and the better reading wins.
+LATTICE_ASPECT = 0.8
+#: A split never leaves a part narrower than this fraction of the group's height.
+MIN_PART = 0.15
+#: The largest writing slant corrected when grouping (x px per y px, about 35 degrees).
+MAX_SLANT = 0.7
+#: Without strokes, a component wider than ERODE_ASPECT x its height is eroded by ERODE_FRACTION
+#: of the stroke width to see whether it falls apart into side-by-side digits.
+ERODE_ASPECT = 0.8
+ERODE_FRACTION = 0.35
+#: Candidate cuts of touching ink: at most MAX_CUTS, at least MIN_CUT_GAP x height apart; each
+#: piece of a reading costs PIECE_COST (log-probability) so that two confident pieces do not beat
+#: one confident digit by chance.
+MAX_CUTS = 6
+#: Slants of cut lines (columns per row, top to the right): upright and leaning writing.
+CUT_SLANTS = (0.0, -0.25, 0.25, 0.5)
+#: A piece of touching ink wider than ASPECT_FREE x its height costs ASPECT_PENALTY per unit of
+#: aspect beyond (log-probability): 90 % of MNIST digits are at most as wide as tall and 1.7 %
+#: wider than 1.3, while two touching digits are typically 1.2-1.6 wide, and the model reads
+#: many such pairs confidently as one digit.
+ASPECT_FREE = 1.0
+#: A group narrow enough to be one digit is cut only when the model reads it whole with less
+#: than this confidence.
+WHOLE_SURE = 0.9
+ASPECT_THIN = 0.5
+#: No piece is wider than this many times the digit height.
+WHOLE_MAX = 1.6
+ASPECT_PENALTY = 3.0
+MIN_CUT_GAP = 0.15
+PIECE_COST = -0.05
+#: Centre-line length (or ink mass / stroke width) above this many times the group's larger side
+#: is a scribble. The longest real digit (an 8 drawn as two loops) is about 4.
+SCRIBBLE_LENGTH = 7.5
+
+EMPTY, DIGITS, UNREADABLE = "empty", "digits", "unreadable"
+
+
+@dataclass
+class Digit:
+    """One digit of the number: its ink box on the canvas, its strokes, its 28x28 image."""
+
+    box: tuple[int, int, int, int]  # (top, bottom, left, right) canvas px, bottom/right exclusive
+    strokes: list[int]  # indices of the strokes (or connected components) it groups
+    image: np.ndarray  # float32 (28, 28), 1 = ink: preprocess.normalize_digit of its ink crop
+    index: int = 0  # its row in Segmentation.batch()
+
+
+@dataclass
+class _Lattice:
+    """Touching ink that must be cut: candidate cut columns and every plausible piece between
+    two of them (rule 4). The model's reading of the pieces picks the cuts (resolve)."""
+
+    pieces: dict[tuple[int, int], Digit]  # (cut i, cut j) -> the piece between them
+    n_cuts: int
+    optional: bool = False  # narrow enough to be one digit: cut only if read poorly whole
+
+
+@dataclass
+class Segmentation:
+    """The reading of a canvas: its state, the digits left to right, and why if unreadable.
+
+    `digits` is final unless touching ink had to be cut (`slots` then holds candidate pieces);
+    either way `batch()` is the one model input and `resolve(probs)` gives the final digits.
+    """
+
+    state: str  # EMPTY, DIGITS or UNREADABLE
+    digits: list[Digit] = field(default_factory=list)
+    reason: str = ""
+    canvas: tuple[int, int] = (0, 0)  # (width, height) px
+    slots: list[Digit | _Lattice] = field(default_factory=list)
+    images: list[np.ndarray] = field(default_factory=list)
+
+    def batch(self) -> np.ndarray:
+        """The model input for all digits (and candidate pieces) at once: (N, 28, 28, 1)."""
+        if not self.images:
+            return np.zeros((0, 28, 28, 1), np.float32)
+        return np.stack(self.images)[..., None]
+
+    def resolve(self, probs: np.ndarray | None) -> list[Digit]:
+        """The digits left to right, given the model's (N, 10) probabilities for batch().
+
+        Where touching ink was cut, the cuts whose pieces the model reads most confidently win
+        (the sum of log top-probabilities over the pieces, a path through the cut lattice).
+        """
+        if not any(isinstance(slot, _Lattice) for slot in self.slots):
+            return self.digits
+        probs = np.asarray(probs, np.float64)
+        logp = np.log(np.maximum(probs.max(axis=1), 1e-9))
+        out = []
+        for slot in self.slots:
+            if isinstance(slot, Digit):
+                out.append(slot)
+                continue
+            whole = slot.pieces.get((0, slot.n_cuts - 1))
+            if slot.optional and whole is not None and logp[whole.index] > np.log(WHOLE_SURE):
+                out.append(whole)
+                continue
+            best = {0: (0.0, [])}
+            for j in range(1, slot.n_cuts):
+                options = [
+                    (
+                        best[i][0] + logp[piece.index] + PIECE_COST + _shape_prior(piece, probs),
+                        best[i][1] + [piece],
+                    )
+                    for (i, jj), piece in slot.pieces.items()
+                    if jj == j and i in best
+                ]
+                if options:
+                    best[j] = max(options, key=lambda o: o[0])
+            out += best.get(slot.n_cuts - 1, (0.0, []))[1]
+        return out
+
+
+@dataclass
+class _Group:
+    """Units being grouped into one digit; x1/y1 exclusive."""
+
+    x0: int
+    x1: int
+    y0: int
+    y1: int
+    units: list[int]
+    length: float  # centre-line length estimate (px)
+    points: np.ndarray | None = None  # (N, 2) x, y of its ink (units only), for the slant
+    sx0: float = 0.0  # x-range after deslanting (see _deslant): what grouping compares
+    sx1: float = 0.0
+
+    @property
+    def width(self) -> int:
+        return self.x1 - self.x0
+
+    @property
+    def height(self) -> int:
+        return self.y1 - self.y0
+
+    def absorb(self, other: _Group) -> None:
+        self.x0, self.x1 = min(self.x0, other.x0), max(self.x1, other.x1)
+        self.sx0, self.sx1 = min(self.sx0, other.sx0), max(self.sx1, other.sx1)
+        self.y0, self.y1 = min(self.y0, other.y0), max(self.y1, other.y1)
+        self.units += other.units
+        self.length += other.length
+
+
+# ---- Units: strokes or connected components ------------------------------------------------
+
+
+def _stroke_units(strokes, pen: float, width: int, height: int) -> list[_Group]:
+    """One unit per stroke: its ink box (centre line +- pen/2, on the canvas) and length."""
+    r = pen / 2
+    units = []
+    for i, stroke in enumerate(strokes):
+        pts = np.asarray(stroke, dtype=np.float64).reshape(-1, 2)
+        if pts.size == 0:
+            continue
+        x0 = max(0, int(np.floor(pts[:, 0].min() - r)))
+        x1 = min(width, int(np.ceil(pts[:, 0].max() + r)))
+        y0 = max(0, int(np.floor(pts[:, 1].min() - r)))
+        y1 = min(height, int(np.ceil(pts[:, 1].max() + r)))
+        if x0 >= x1 or y0 >= y1:
+            continue  # entirely off the canvas
+        length = float(np.hypot(*np.diff(pts, axis=0).T).sum()) if len(pts) > 1 else 0.0
+        units.append(_Group(x0, x1, y0, y1, [i], length, pts))
+    return units
+
+
+def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Horizontal runs of True: (row, start, end) arrays, end exclusive, in raster order."""
+    height, width = mask.shape
+    padded = np.zeros((height, width + 2), np.int8)
+    padded[:, 1:-1] = mask
+    step = np.diff(padded, axis=1)
+    rows, starts = np.nonzero(step == 1)
+    _, ends = np.nonzero(step == -1)
+    return rows, starts, ends
+
+
+def _label_runs(rows: np.ndarray, starts: np.ndarray, ends: np.ndarray, width: int) -> np.ndarray:
+    """Component label of each run (8-connectivity), labels 0..k-1 in order of first run."""
+    n = len(rows)
+    if n == 0:
+        return np.zeros(0, np.int64)
+    stride = width + 2
+    key_start = rows * stride + starts
+    key_end = rows * stride + ends
+    # Runs of the row above that touch run b (8-connected): start <= b.end and end >= b.start.
+    above = (rows - 1) * stride
+    first = np.searchsorted(key_end, above + starts, side="left")
+    last = np.searchsorted(key_start, above + ends, side="right") - 1
+    count = np.maximum(last - first + 1, 0)
+    b = np.repeat(np.arange(n), count)
+    offsets = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+    a = np.repeat(first, count) + offsets
+    labels = np.arange(n)
+    while True:  # min-label propagation with pointer jumping: a few passes
+        low = np.minimum(labels[a], labels[b])
+        new = labels.copy()
+        np.minimum.at(new, a, low)
+        np.minimum.at(new, b, low)
+        new = new[new]
+        if np.array_equal(new, labels):
+            break
+        labels = new
+    _, dense = np.unique(labels, return_inverse=True)
+    return dense
+
+
+@dataclass
+class _Components:
+    rows: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+    labels: np.ndarray  # per run
+    shape: tuple[int, int]
+
+    def image(self) -> np.ndarray:
+        """Label image: component index + 1 per pixel, 0 = background."""
+        height, width = self.shape
+        out = np.zeros(height * width, np.int32)
+        lengths = self.ends - self.starts
+        idx = np.repeat(self.rows * width + self.starts - np.cumsum(lengths) + lengths, lengths)
+        idx += np.arange(int(lengths.sum()))
+        out[idx] = np.repeat(self.labels + 1, lengths)
+        return out.reshape(height, width)
+
+
+def _component_units(ink: np.ndarray, pen: float) -> tuple[list[_Group], np.ndarray]:
+    """One unit per connected component of the ink, touching digits pulled apart by erosion;
+    -> (units, label image: unit index + 1 per pixel, 0 = background). Length = mass / pen."""
+    rows, starts, ends = _runs(ink >= preprocess.INK_NOISE)
+    labels = _label_runs(rows, starts, ends, ink.shape[1])
+    image = _Components(rows, starts, ends, labels, ink.shape).image()
+    k = int(labels.max()) + 1 if labels.size else 0
+    x0 = np.full(k, ink.shape[1]), np.zeros(k, np.int64)
+    y0 = np.full(k, ink.shape[0]), np.zeros(k, np.int64)
+    np.minimum.at(x0[0], labels, starts)
+    np.maximum.at(x0[1], labels, ends)
+    np.minimum.at(y0[0], labels, rows)
+    np.maximum.at(y0[1], labels, rows + 1)
+    units = []
+    out = np.zeros_like(image)
+    for c in range(k):
+        top, bottom, left, right = int(y0[0][c]), int(y0[1][c]), int(x0[0][c]), int(x0[1][c])
+        region = out[top:bottom, left:right]
+        mask = image[top:bottom, left:right] == c + 1
+        parts = _erode_apart(mask, pen) if right - left > ERODE_ASPECT * (bottom - top) else None
+        if parts is None:
+            ys, xs = np.nonzero(mask)
+            pts = np.stack([xs + left + 0.5, ys + top + 0.5], axis=1)
+            units.append(_Group(left, right, top, bottom, [len(units)], mask.sum() / pen, pts))
+            region[mask] = len(units)
+            continue
+        for part in parts:
+            ys, xs = np.nonzero(part)
+            units.append(
+                _Group(
+                    left + int(xs.min()),
+                    left + int(xs.max()) + 1,
+                    top + int(ys.min()),
+                    top + int(ys.max()) + 1,
+                    [len(units)],
+                    part.sum() / pen,
+                )
+            )
+            region[part] = len(units)
+    return units, out
+
+
+def _erode_apart(mask: np.ndarray, pen: float) -> list[np.ndarray] | None:
+    """Rule 1b: neighbours whose ink only touches are one component; eroding it by a third of
+    the stroke width breaks a thin contact but not a digit's own strokes. -> the masks of the
+    side-by-side parts (every pixel given to the part that grows into it first), or None."""
+    eroded = mask
+    for _ in range(max(1, round(pen * ERODE_FRACTION))):
+        p = np.pad(eroded, 1)
+        eroded = (
+            p[1:-1, 1:-1]
+            & p[:-2, 1:-1]
+            & p[2:, 1:-1]
+            & p[1:-1, :-2]
+            & p[1:-1, 2:]
+            & p[:-2, :-2]
+            & p[:-2, 2:]
+            & p[2:, :-2]
+            & p[2:, 2:]
+        )
+    rows, starts, ends = _runs(eroded)
+    if rows.size == 0:
+        return None
+    run_labels = _label_runs(rows, starts, ends, mask.shape[1])
+    seeds = _Components(rows, starts, ends, run_labels, mask.shape).image()
+    height = mask.shape[0]
+    big = []
+    for lab in range(1, int(run_labels.max()) + 2):
+        ys, xs = np.nonzero(seeds == lab)
+        if ys.size and ys.max() - ys.min() + 1 >= FRAGMENT_FRACTION * height:
+            big.append((xs.min(), xs.max(), lab))
+    if len(big) < 2:
+        return None
+    # Grow the seeds back over the original ink, one 8-neighbour ring at a time.
+    grown = seeds
+    for _ in range(mask.shape[0] + mask.shape[1]):
+        p = np.pad(grown, 1)
+        ring = np.maximum.reduce(
+            [
+                p[1 + dy : p.shape[0] - 1 + dy, 1 + dx : p.shape[1] - 1 + dx]
+                for dy in (-1, 0, 1)
+                for dx in (-1, 0, 1)
+            ]
+        )
+        new = np.where((grown == 0) & mask, ring, grown)
+        if np.array_equal(new, grown):
+            break
+        grown = new
+    parts = [grown == lab for lab in range(1, int(grown.max()) + 1)]
+    return [part for part in parts if part.any()]
+
+
+# ---- Grouping and splitting ------------------------------------------------------------------
+
+
+def _near(small: _Group, big: _Group, margin: float) -> bool:
+    return (
+        small.x0 < big.x1 + margin
+        and big.x0 < small.x1 + margin
+        and small.y0 < big.y1 + margin
+        and big.y0 < small.y1 + margin
+    )
+
+
+def _same_digit(a: _Group, b: _Group) -> bool:
+    """Rule 3: x-ranges overlap enough, or one's horizontal centre lies over the other."""
+    overlap = min(a.sx1, b.sx1) - max(a.sx0, b.sx0)
+    if overlap <= 0:
+        return False
+    if overlap >= OVERLAP_FRACTION * min(a.sx1 - a.sx0, b.sx1 - b.sx0):
+        return True
+    return a.sx0 <= (b.sx0 + b.sx1) / 2 <= a.sx1 or b.sx0 <= (a.sx0 + a.sx1) / 2 <= b.sx1
+
+
+def _merge_columns(groups: list[_Group]) -> list[_Group]:
+    """Rule 3, repeated until stable (a crossbar can bridge two strokes)."""
+    merged = True
+    while merged:
+        merged = False
+        groups.sort(key=lambda g: g.sx0)
+        for i in range(len(groups)):
+            for j in range(i + 1, len(groups)):
+                if groups[j].sx0 >= groups[i].sx1:
+                    break
+                if _same_digit(groups[i], groups[j]):
+                    groups[i].absorb(groups.pop(j))
+                    merged = True
+                    break
+            if merged:
+                break
+    return groups
+
+
+def _gap(a: _Group, b: _Group) -> float:
+    """Distance between two boxes (0 when they touch or overlap), horizontal first."""
+    dx = max(0, a.sx0 - b.sx1, b.sx0 - a.sx1)
+    dy = max(0, a.y0 - b.y1, b.y0 - a.y1)
+    return dx + 0.5 * dy
+
+
+def _deslant(units: list[_Group], pad: float) -> float:
+    """Rule 3a: measure the writing's slant and set every unit's deslanted x-range.
+
+    Handwriting leans, so the box of a leaning 1 or 7 reaches over its neighbour's columns. The
+    slant is the median over the tall units of their ink's x-on-y regression slope (a baseline
+    that slopes moves whole digits, not the ink within one); x' = x - slant * (y - middle).
+    Returns the slant (x px per y px).
+    """
+    tallest = max(u.height for u in units)
+    slants = []
+    for u in units:
+        if u.points is None or u.height < 0.5 * tallest or len(u.points) < 3:
+            continue
+        x, y = u.points[:, 0], u.points[:, 1]
+        var = float(((y - y.mean()) ** 2).mean())
+        if var > 0:
+            slants.append(float(((x - x.mean()) * (y - y.mean())).mean()) / var)
+    slant = float(np.clip(np.median(slants), -MAX_SLANT, MAX_SLANT)) if slants else 0.0
+    middle = np.mean([(u.y0 + u.y1) / 2 for u in units])
+    for u in units:
+        if u.points is None or len(u.points) == 0:
+            u.sx0, u.sx1 = float(u.x0), float(u.x1)
+            continue
+        xs = u.points[:, 0] - slant * (u.points[:, 1] - middle)
+        u.sx0, u.sx1 = float(xs.min()) - pad, float(xs.max()) + pad
+    return slant
+
+
+def _group(units: list[_Group], pen: float) -> tuple[list[_Group], list[int]]:
+    """Rules 2 and 3: merge units sharing columns, attach fragments, drop specks.
+
+    -> (digit groups left to right, indices of the dropped units).
+    """
+    groups = _merge_columns(
+        [_Group(u.x0, u.x1, u.y0, u.y1, list(u.units), u.length, None, u.sx0, u.sx1) for u in units]
+    )
+    tallest = max(g.height for g in groups)
+    speck = max(DOT_PENS * pen, NOISE_FRACTION * tallest)
+    digits = [g for g in groups if g.height >= FRAGMENT_FRACTION * tallest and g.height >= speck]
+    if not digits:  # only specks and flat bits: the largest one, unless it is a speck itself
+        big = max(groups, key=lambda g: max(g.width, g.height))
+        digits = [big] if max(big.width, big.height) >= speck else []
+    fragments = [g for g in groups if not any(g is d for d in digits)]
+    dropped = []
+    reach = ATTACH_FRACTION * tallest
+    for frag in fragments:
+        near = min(digits, key=lambda d: _gap(frag, d), default=None)
+        if near is not None and _gap(frag, near) <= reach:
+            near.absorb(frag)
+        elif max(frag.width, frag.height) >= speck:
+            digits.append(frag)  # a small digit of its own, far from the others
+        else:
+            dropped += frag.units
+    digits.sort(key=lambda g: (g.sx0 + g.sx1) / 2)
+    return digits, dropped
+
+
+def _split_columns(crop: np.ndarray, ref: float, depth: int = 0) -> list[tuple[int, int]]:
+    """Rule 4: column ranges [c0, c1) of the digits in a crop, cutting where ink is thinnest.
+
+    `ref` is the median digit height of the drawing: a flat wide digit is not two digits.
+    """
+    height, width = crop.shape
+    height = max(height, ref)
+    if depth >= MAX_DIGITS or width <= SPLIT_ASPECT * height:
+        return [(0, width)]
+    lo, hi = max(1, int(MIN_PART * height)), width - max(1, int(MIN_PART * height))
+    if lo >= hi:
+        return [(0, width)]
+    profile = crop[:, lo:hi].sum(axis=0)
+    # Prefer cuts near where equal-width digits would meet: a mild pull towards the middle.
+    cols = np.arange(lo, hi)
+    pull = 1.0 + 0.5 * np.abs(cols - width / 2) / height
+    cut = int(lo + np.argmin((profile + 0.5) * pull))
+    parts = []
+    for c0, c1 in ((0, cut), (cut, width)):
+        piece = crop[:, c0:c1]
+        rows = np.flatnonzero(piece.max(axis=1) >= preprocess.INK_NOISE)
+        if rows.size == 0:
+            continue
+        sub = piece[rows[0] : rows[-1] + 1]
+        parts += [(c0 + a, c0 + b) for a, b in _split_columns(sub, ref, depth + 1)]
+    return parts
+
+
+def _stamp(strokes, indices, pen: float, box: tuple[int, int, int, int]) -> np.ndarray:
+    """Boolean mask over `box` of the pixels within pen/2 + 1 px of the given strokes."""
+    top, bottom, left, right = box
+    mask = np.zeros((bottom - top, right - left), bool)
+    r = pen / 2 + 1.0
+    ri = int(np.ceil(r))
+    oy, ox = np.mgrid[-ri : ri + 1, -ri : ri + 1]
+    disc = (oy * oy + ox * ox) <= r * r
+    oy, ox = oy[disc], ox[disc]
+    step = max(1.0, r / 2)
+    for i in indices:
+        pts = np.asarray(strokes[i], dtype=np.float64).reshape(-1, 2)
+        if len(pts) > 1:  # resample so consecutive stamps overlap
+            seg = np.hypot(*np.diff(pts, axis=0).T)
+            along = np.concatenate([[0.0], np.cumsum(seg)])
+            t = np.arange(0.0, along[-1] + step, step)
+            pts = np.stack([np.interp(t, along, pts[:, 0]), np.interp(t, along, pts[:, 1])], 1)
+        cy = np.floor(pts[:, 1]).astype(np.int64)[:, None] + oy - top
+        cx = np.floor(pts[:, 0]).astype(np.int64)[:, None] + ox - left
+        ok = (cy >= 0) & (cy < mask.shape[0]) & (cx >= 0) & (cx < mask.shape[1])
+        mask[cy[ok], cx[ok]] = True
+    return mask
+
+
+def _overlaps(g: _Group, others: list[_Group]) -> bool:
+    return any(
+        o is not g and o.x0 < g.x1 and g.x0 < o.x1 and o.y0 < g.y1 and g.y0 < o.y1 for o in others
+    )
+
+
+# ---- The whole reading -----------------------------------------------------------------------
+
+
+def segment(
+    rgba: np.ndarray, strokes: list | None = None, pen_width: float | None = None
+) -> Segmentation:
+    """Split the ink of canvas pixels into the digits of a number, left to right.
+
+    `rgba`: (H, W, 4) uint8 canvas pixels. `strokes`: point arrays (K, 2) of (x, y) canvas px,
+    one per stroke, or None to use connected components of the ink. `pen_width`: the pen's
+    lineWidth in canvas px (estimated from the ink when None). Raises ValueError for malformed
+    pixels; an empty or unreadable canvas is a normal result.
+    """
+    ink = preprocess.ink_map(preprocess.validate_rgba(rgba))
+    height, width = ink.shape
+    result = Segmentation(EMPTY, canvas=(width, height))
+    full_box = preprocess.bounding_box(ink)
+    if full_box is None or float(ink.max()) < preprocess.EMPTY_LEVEL:
+        return result
+    if pen_width is None or pen_width <= 0:
+        pen_width = max(1.0, preprocess.stroke_width(ink))
+    comps = None
+    if strokes is not None:
+        units = _stroke_units(strokes, pen_width, width, height)
+    else:
+        units, comps = _component_units(ink, pen_width)
+    if not units:
+        return result
+    _deslant(units, pen_width / 2 if strokes is not None else 0.5)
+    groups, dropped = _group(units, pen_width)
+    if not groups:
+        return result  # only specks: nothing to read
+    if len(groups) > MAX_DIGITS:
+        result.state, result.reason = UNREADABLE, f"more than {MAX_DIGITS} digits"
+        return result
+    for g in groups:
+        if g.length > SCRIBBLE_LENGTH * max(g.width, g.height):
+            result.state, result.reason = UNREADABLE, "scribble: ink too long for a digit"
+            return result
+
+    crops = []
+    single = len(groups) == 1 and not dropped
+    for g in groups:
+        if single:
+            box = full_box  # exactly describe()'s crop: a single digit is read as before
+            crop = ink[box[0] : box[1], box[2] : box[3]]
+        else:
+            box = (g.y0, g.y1, g.x0, g.x1)
+            crop = ink[g.y0 : g.y1, g.x0 : g.x1]
+            if comps is not None or _overlaps(g, groups) or dropped:
+                if comps is not None:
+                    mask = np.isin(comps[g.y0 : g.y1, g.x0 : g.x1], np.asarray(g.units) + 1)
+                else:
+                    mask = _stamp(strokes, g.units, pen_width, box)
+                crop = crop * mask
+        crops.append((g, box, crop, float(crop.shape[0])))
+    ref = float(np.median([c[3] for c in crops]))
+    # Without strokes, touching neighbours are one component: a group as wide as a digit may
+    # be two (a 1 touching a 0), so the model is asked from LATTICE_ASPECT on. With strokes,
+    # neighbours are separate units already and only a group too wide for any digit is cut.
+    whole_up_to = LATTICE_ASPECT if comps is not None else SPLIT_ASPECT
+    for g, box, crop, own in crops:
+        units = sorted(g.units)
+        height = max(own, ref)
+        if crop.shape[1] <= whole_up_to * height:
+            image = preprocess.normalize_digit(crop) if single else None
+            digit = _piece(crop, box, (0, 0.0), (crop.shape[1], 0.0), units, image)
+            if digit is not None:
+                result.slots.append(digit)
+            continue
+        cuts = _cut_candidates(crop, height)
+        whole = (0, len(cuts) - 1)  # always a candidate, so a reading always exists
+        pieces = {}
+        for i in range(len(cuts)):
+            for j in range(i + 1, len(cuts)):
+                w = cuts[j][0] - cuts[i][0]
+                if w > WHOLE_MAX * height and (i, j) != whole:
+                    continue
+                if w >= MIN_PART * height or (i, j) == whole:
+                    piece = _piece(crop, box, cuts[i], cuts[j], units)
+                    # A piece as short as a fragment (a 5's bar cut off) is not a digit.
+                    short = piece is None or piece.box[1] - piece.box[0] < FRAGMENT_FRACTION * ref
+                    if piece is not None and (not short or (i, j) == whole):
+                        pieces[(i, j)] = piece
+        optional = crop.shape[1] <= SPLIT_ASPECT * height
+        result.slots.append(_Lattice(pieces, len(cuts), optional))
+    for slot in result.slots:
+        for d in slot.pieces.values() if isinstance(slot, _Lattice) else [slot]:
+            d.index = len(result.images)
+            result.images.append(d.image)
+    result.digits = [slot for slot in result.slots if isinstance(slot, Digit)]
+    if len(result.digits) > MAX_DIGITS:
+        result.state, result.reason = UNREADABLE, f"more than {MAX_DIGITS} digits"
+        result.slots, result.images, result.digits = [], [], []
+        return result
+    if result.images:
+        result.state = DIGITS
+    return result
+
+
+def _shape_prior(piece: Digit, probs: np.ndarray) -> float:
+    """Log-penalty for a piece whose width/height is implausible for the digit it is read as:
+    two touching digits read as one wide 0, or half a 0 read as a fat 7."""
+    top, bottom, left, right = piece.box
+    aspect = (right - left) / max(1, bottom - top)
+    too_wide = max(0.0, aspect - ASPECT_FREE)
+    # Only a 1 is thinner than ASPECT_THIN (MNIST: 5th percentile of 2-9 is 0.5).
+    too_thin = max(0.0, ASPECT_THIN - aspect) if int(probs[piece.index].argmax()) != 1 else 0.0
+    return -ASPECT_PENALTY * (too_wide + 2 * too_thin)
+
+
+def _piece(crop, box, cut0, cut1, units: list[int], image=None) -> Digit | None:
+    """The digit between two cuts (c, slant) of a group's crop: its tight box and 28x28 image.
+
+    A cut is the line x = c + (middle row - y) * slant; a piece is the ink right of cut0 and
+    left of cut1 (vertical cuts: plain column ranges).
+    """
+    (c0, t0), (c1, t1) = cut0, cut1
+    if t0 == 0 and t1 == 0:
+        part = crop[:, c0:c1]
+        offset = c0
+    else:
+        rows = np.arange(crop.shape[0], dtype=np.float32)[:, None]
+        cols = np.arange(crop.shape[1], dtype=np.float32)[None, :]
+        middle = (crop.shape[0] - 1) / 2
+        inside = (cols - (middle - rows) * t0 >= c0) & (cols - (middle - rows) * t1 < c1)
+        part = crop * inside
+        offset = 0
+    inner = preprocess.bounding_box(part)
+    if inner is None:
+        return None
+    t, b, left, right = inner
+    if image is None:
+        image = preprocess.normalize_digit(part[t:b, left:right])
+    part_box = (box[0] + t, box[0] + b, box[2] + offset + left, box[2] + offset + right)
+    return Digit(part_box, units, image)
+
+
+def _slant_profiles(crop: np.ndarray) -> np.ndarray:
+    """Ink crossed by the cut line at each column, for each of CUT_SLANTS: (slants, width)."""
+    height, width = crop.shape
+    middle = (height - 1) / 2
+    pad = int(np.ceil(max(abs(t) for t in CUT_SLANTS) * height / 2)) + 1
+    padded = np.pad(crop, ((0, 0), (pad, pad)))
+    rows = np.arange(height)
+    out = np.empty((len(CUT_SLANTS), width), np.float32)
+    for k, t in enumerate(CUT_SLANTS):
+        shift = np.rint((middle - rows) * t).astype(np.int64)
+        idx = np.arange(width)[None, :] + shift[:, None] + pad
+        out[k] = np.take_along_axis(padded, idx, axis=1).sum(axis=0)
+    return out
+
+
+def _cut_candidates(crop: np.ndarray, height: float) -> list[tuple[int, float]]:
+    """Rule 4: candidate cuts (column, slant) of touching ink, the crop's edges included.
+
+    For each column the slant (of CUT_SLANTS: handwriting leans, and leaning neighbours
+    interlock) that crosses the least ink; local minima of that profile (where the least ink
+    crosses: the usual place two digits touch), the thinnest MAX_CUTS kept at least
+    MIN_CUT_GAP of the height apart.
+    """
+    width = crop.shape[1]
+    profiles = _slant_profiles(crop)
+    slant = profiles.argmin(axis=0)
+    profile = profiles.min(axis=0)
+    smooth = np.convolve(profile, np.ones(3) / 3, mode="same")
+    lo, hi = max(1, int(MIN_PART * height)), width - max(1, int(MIN_PART * height))
+    cols = np.arange(lo, hi)
+    edges = [(0, 0.0), (width, 0.0)]
+    if cols.size == 0:
+        return edges
+    inner = smooth[lo:hi]
+    left = np.concatenate([[np.inf], inner[:-1]])
+    right = np.concatenate([inner[1:], [np.inf]])
+    minima = cols[(inner <= left) & (inner <= right)]
+    chosen: list[int] = []
+    for c in minima[np.argsort(smooth[minima], kind="stable")]:
+        if all(abs(c - k) >= MIN_CUT_GAP * height for k in chosen):
+            chosen.append(int(c))
+        if len(chosen) == MAX_CUTS:
+            break
+    cuts = [(c, float(CUT_SLANTS[slant[c]])) for c in chosen]
+    return sorted([*edges, *cuts])
+
+
+def reading(seg: Segmentation, probs: np.ndarray | None, low_below: float = 0.6) -> dict:
+    """The plain, JSON-able result the page renders (site/number-view.js documents the shape).
+
+    `probs`: (N, 10) class probabilities of seg.batch() from ONE batched model run (None or
+    empty when there are no digits). A digit whose top probability is below `low_below` is
+    marked low-confidence.
+    """
+    out = {
+        "state": seg.state,
+        "number": "",
+        "reason": seg.reason,
+        "canvas": list(seg.canvas),
+        "digits": [],
+    }
+    if seg.state != DIGITS:
+        return out
+    probs = np.asarray(probs, dtype=np.float64).reshape(len(seg.images), 10)
+    for d in seg.resolve(probs):
+        p = probs[d.index]
+        best = int(p.argmax())
+        top, bottom, left, right = d.box
+        out["digits"].append(
+            {
+                "digit": best,
+                "confidence": round(float(p[best]), 4),
+                "low": bool(p[best] < low_below),
+                "probs": [round(float(v), 4) for v in p],
+                "box": [left, top, right - left, bottom - top],
+                "strokes": list(d.strokes),
+                "index": d.index,
+                "image": [round(float(v), 3) for v in d.image.ravel()],
+            }
+        )
+    out["number"] = "".join(str(d["digit"]) for d in out["digits"])
+    return out

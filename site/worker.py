@@ -1,0 +1,181 @@
+"""MNIST-Draw's compute worker: one drawing in, one plain reading out.
+
+Runs under PyScript in a Web Worker (started by engine.js), so Python never blocks the page: the
+page keeps drawing while Python starts and while it computes. Per update the page sends the
+model canvas's pixels and its strokes; this module runs the pipeline
+
+    segment.py (ink -> digits, each normalised by preprocess.py)
+    -> ONE batched ONNX run (classifier.py: probabilities + features of every digit)
+    -> learn.py (the user's taught examples adapt the probabilities)
+    -> verdict.py (digit / unsure / not-a-digit, thresholds from model.json)
+    -> look_inside.py (only while the "Look inside" panel is open)
+
+and returns plain data (dicts, lists, typed arrays) that the page paints. It never touches the
+DOM. The page awaits the functions exported at the bottom.
+"""
+
+import js
+from polyscript import js_modules, xworker
+from pyodide.ffi import to_js
+
+js.bootMark("numpy")
+import numpy as np  # noqa: E402 - after the mark: the import is a start-up stage of its own
+
+import learn  # noqa: E402
+import verdict  # noqa: E402
+from classifier import Classifier  # noqa: E402
+from look_inside import LookInside  # noqa: E402
+from preprocess import EMPTY_LEVEL  # noqa: E402
+from segment import DIGITS, EMPTY, UNREADABLE, reading, segment  # noqa: E402
+
+js.bootMark("model")
+try:
+    classifier = await Classifier.load(js_modules.ort_session)  # noqa: F704 - top-level await
+    load_error = None
+except Exception as error:  # reported to the page by boot_status(), which shows it
+    classifier, load_error = None, f"{type(error).__name__}: {error}"
+contract = classifier.contract if classifier else {}
+thresholds = contract.get("verdict") or None
+try:
+    look = LookInside(contract)
+except KeyError:  # a model without layer outputs: the panel says it has nothing to show
+    look = None
+taught = learn.TaughtSet(contract.get("sha256", ""))
+personal = learn.Personalizer()
+js.bootMark("ready")
+
+
+def _plain(value):
+    """Python results -> JS values that survive postMessage (arrays become typed arrays)."""
+    if isinstance(value, dict):
+        obj = js.Object.new()
+        for key, item in value.items():
+            js.Reflect.set(obj, key, _plain(item))
+        return obj
+    if isinstance(value, np.ndarray):
+        if value.dtype == np.uint8:  # RGBA tiles
+            return js.Uint8ClampedArray.new(to_js(np.ascontiguousarray(value).ravel()))
+        return js.Float32Array.new(to_js(np.asarray(value, np.float32).ravel()))
+    if isinstance(value, list | tuple) and value and isinstance(value[0], dict):
+        array = js.Array.new()
+        for item in value:
+            array.push(_plain(item))
+        return array
+    return to_js(value)
+
+
+def _judge(result: dict, probs: np.ndarray | None, inked: bool) -> dict:
+    """Add verdicts: each digit's, and the drawing's (the single-digit view's data-verdict).
+
+    `inked`: the canvas holds visible ink; a dot or speck alone reads as no digit (segment.py
+    drops it) but is not an empty canvas either.
+    """
+    if result["state"] != DIGITS:
+        empty = result["state"] == EMPTY and not inked
+        result["verdict"] = verdict.EMPTY if empty else verdict.NOT_A_DIGIT
+        return result
+    judged = verdict.verdicts(probs, thresholds)
+    for digit in result["digits"]:
+        digit["verdict"] = judged[digit["index"]]
+        digit["low"] = digit["verdict"] != verdict.DIGIT
+    kinds = {digit["verdict"] for digit in result["digits"]}
+    if len(result["digits"]) == 1:
+        result["verdict"] = kinds.pop()
+    elif verdict.NOT_A_DIGIT in kinds:  # never a made-up number around a non-digit
+        result.update(state=UNREADABLE, reason="part of it is not a digit", digits=[])
+        result["verdict"] = verdict.NOT_A_DIGIT
+    else:
+        result["verdict"] = verdict.UNSURE if verdict.UNSURE in kinds else verdict.DIGIT
+    result["number"] = "".join(
+        str(d["digit"]) for d in result["digits"] if d["verdict"] != verdict.NOT_A_DIGIT
+    )
+    return result
+
+
+async def read(pixels, width: int, height: int, strokes, pen_width: float, options):
+    """One live update: the model canvas (RGBA pixels, strokes as flat [x0, y0, x1, y1, ...]
+    arrays in its pixels, the pen width) -> the reading the page paints.
+
+    `options`: {inside: the "Look inside" panel is open, selected: index of the digit whose
+    single-digit view (and panel) is shown}.
+    """
+    now = js.performance.now
+    start = now()
+    classifier.runs = []
+    rgba = np.asarray(pixels.to_py()).reshape(height, width, 4)
+    points = [np.asarray(s.to_py(), np.float32).reshape(-1, 2) for s in strokes]
+    seg = segment(rgba, points, pen_width)
+    segmented = now()
+    probs = None
+    if seg.state == DIGITS:
+        out = await classifier.run(seg.batch(), [classifier.probs, classifier.features])
+        probs = personal.adapt(out[classifier.probs], out[classifier.features])
+    modelled = now()
+    inked = int(rgba[..., 3].max()) >= EMPTY_LEVEL * 255
+    result = _judge(reading(seg, probs), probs, inked)
+    result["learned"] = len(personal) > 0
+    options = options.to_py() if options else {}
+    if options.get("inside") and look is not None and result["digits"]:
+        chosen = min(int(options.get("selected") or 0), len(result["digits"]) - 1)
+        image = np.asarray(result["digits"][chosen]["image"], np.float32).reshape(28, 28)
+        result["inside"] = await _look_inside(image)
+    for digit in result["digits"]:
+        digit["image"] = np.asarray(digit["image"], np.float32)
+        digit["probs"] = np.asarray(digit["probs"], np.float32)
+    result["timings"] = {
+        "segment_ms": segmented - start,
+        "model_ms": modelled - segmented,
+        "total_ms": now() - start,
+    }
+    result["runs"] = classifier.runs  # what this update asked of the model (benchmarks count)
+    return _plain(result)
+
+
+async def _look_inside(image: np.ndarray) -> dict:
+    """The panel's data for one digit: its activations and an occlusion map (two runs)."""
+    now = js.performance.now
+    start = now()
+    activations = await classifier.run(image[None, ..., None], look.fetches)
+    activated = now()
+    batch = look.occlusion_batch(image)
+    occluded = None
+    if len(batch):
+        occluded = (await classifier.run(batch, [look.probs_name]))[look.probs_name]
+    occluded_at = now()
+    result = look.result(image, activations, occluded)
+    result["timings"] = {  # ms per stage, for benchmarks/look_inside.py
+        "activations_ms": activated - start,
+        "occlusion_ms": occluded_at - activated,
+        "arrange_ms": now() - occluded_at,
+    }
+    return result
+
+
+async def set_taught(records) -> int:
+    """The user's taught drawings changed: features for new ones (one batched run), then a new
+    personaliser. Returns how many examples it learned from."""
+    global personal
+    records = records.to_py() if records else []
+    ids, batch = taught.pending(records)
+    if ids:
+        features = await classifier.run(batch, [classifier.features])
+        taught.set_features(ids, features[classifier.features])
+    personal = taught.personalizer(records)
+    return len(personal)
+
+
+def boot_status():
+    """{"error": None, "model_sha256"} once loaded, else the reason loading failed."""
+    return _plain({"error": load_error, "model_sha256": contract.get("sha256", "")})
+
+
+def boot_marks():
+    """[[stage, epoch ms], ...] of this worker's start-up (for the benchmark)."""
+    return js.bootMarks
+
+
+# What the page may call (it awaits them: no SharedArrayBuffer needed).
+xworker.sync.read = read
+xworker.sync.set_taught = set_taught
+xworker.sync.boot_status = boot_status
+xworker.sync.boot_marks = boot_marks

@@ -1,0 +1,196 @@
+"""site/verdict.py: the rules, and the shipped model's verdicts on drawn non-digits and digits.
+
+The drawings here are hand-made polylines rasterised by tests/digit_strokes.render_rgba (the
+benchmark's own canvas imitation), not the build's generators, and go through the app's
+site/preprocess.py and the shipped ONNX model under onnxruntime, then verdict.verdict with the
+thresholds the build wrote into model.json — what the browser worker does.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+
+import preprocess
+import verdict
+from digit_strokes import digit_paths, place, render_rgba
+
+MODEL_DIR = Path(__file__).resolve().parents[1] / "site" / "model"
+CANVAS = 280
+
+
+@pytest.fixture(scope="module")
+def spec() -> dict:
+    return json.loads((MODEL_DIR / "model.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def session(spec: dict) -> ort.InferenceSession:
+    return ort.InferenceSession(str(MODEL_DIR / spec["file"]), providers=["CPUExecutionProvider"])
+
+
+def _run(session, spec, rgba: np.ndarray) -> tuple[str, np.ndarray]:
+    """Canvas pixels -> (verdict, probs), as the worker does; "empty" before the model."""
+    digit = preprocess.describe(rgba)
+    if digit.empty:
+        return verdict.EMPTY, np.zeros(10)
+    (probs,) = session.run(["probs"], {"input": digit.image.reshape(1, 28, 28, 1)})
+    return verdict.verdict(probs[0], spec["verdict"]), probs[0]
+
+
+def _unit(*strokes) -> list[list[tuple[float, float]]]:
+    """Polylines in the unit box, densified like mouse events (every 2% of the height)."""
+    out = []
+    for s in strokes:
+        pts = [s[0]]
+        for a, b in zip(s, s[1:], strict=False):
+            n = max(1, math.ceil(math.dist(a, b) / 0.02))
+            pts += [
+                (a[0] + (b[0] - a[0]) * k / n, a[1] + (b[1] - a[1]) * k / n)
+                for k in range(1, n + 1)
+            ]
+        out.append(pts)
+    return out
+
+
+def _circle(cx, cy, r, a0=0.0, a1=360.0, n=48):
+    return [
+        (cx + r * math.cos(math.radians(a)), cy + r * math.sin(math.radians(a)))
+        for a in np.linspace(a0, a1, n)
+    ]
+
+
+#: Non-digits as a person draws them with a mouse (hand-made here; the build never saw these).
+NON_DIGITS = {
+    "A": _unit([(0.1, 1), (0.5, 0), (0.9, 1)], [(0.27, 0.6), (0.73, 0.6)]),
+    "X": _unit([(0.1, 0), (0.9, 1)], [(0.9, 0), (0.1, 1)]),
+    "H": _unit([(0.15, 0), (0.15, 1)], [(0.85, 0), (0.85, 1)], [(0.15, 0.5), (0.85, 0.5)]),
+    "K": _unit([(0.2, 0), (0.2, 1)], [(0.8, 0), (0.2, 0.55)], [(0.35, 0.45), (0.85, 1)]),
+    "M": _unit([(0.05, 1), (0.15, 0), (0.5, 0.6), (0.85, 0), (0.95, 1)]),
+    "W": _unit([(0.0, 0), (0.25, 1), (0.5, 0.35), (0.75, 1), (1.0, 0)]),
+    "E": _unit([(0.8, 0), (0.2, 0), (0.2, 1), (0.8, 1)], [(0.2, 0.5), (0.7, 0.5)]),
+    "plus": _unit([(0.5, 0.05), (0.5, 0.95)], [(0.05, 0.5), (0.95, 0.5)]),
+    "hash": _unit(
+        [(0.35, 0), (0.3, 1)],
+        [(0.7, 0), (0.65, 1)],
+        [(0.05, 0.33), (0.95, 0.33)],
+        [(0.05, 0.67), (0.95, 0.67)],
+    ),
+    "scribble": _unit(
+        [
+            (0.1, 0.3),
+            (0.9, 0.1),
+            (0.2, 0.6),
+            (0.8, 0.4),
+            (0.15, 0.9),
+            (0.95, 0.7),
+            (0.4, 0.2),
+            (0.6, 1.0),
+            (0.05, 0.5),
+        ]
+    ),
+    "smiley": _unit(
+        _circle(0.5, 0.5, 0.5),
+        [(0.33, 0.35), (0.33, 0.37)],
+        [(0.67, 0.35), (0.67, 0.37)],
+        _circle(0.5, 0.55, 0.27, 20, 160, 16),
+    ),
+    "star": _unit([(0.5, 0), (0.8, 1), (0.02, 0.38), (0.98, 0.38), (0.2, 1), (0.5, 0)]),
+    "triangle": _unit([(0.5, 0), (1.0, 0.87), (0.0, 0.87), (0.5, 0)]),
+}
+
+
+def _draw(paths, size=0.6, pen=0.05):
+    return render_rgba(place(paths, CANVAS, size, (CANVAS / 2, CANVAS / 2)), CANVAS, pen * CANVAS)
+
+
+def _line(angle_deg: float, length=0.6, pen=0.05) -> np.ndarray:
+    c, s = math.cos(math.radians(angle_deg)), math.sin(math.radians(angle_deg))
+    half = length * CANVAS / 2
+    pts = [
+        (CANVAS / 2 - c * half, CANVAS / 2 - s * half),
+        (CANVAS / 2 + c * half, CANVAS / 2 + s * half),
+    ]
+    return render_rgba(_unit(pts), CANVAS, pen * CANVAS)
+
+
+# --- the rules ----------------------------------------------------------------------------
+def test_verdict_rules() -> None:
+    t = {"score": "max_prob", "digit": 0.9, "unsure": 0.5}
+    sure = np.eye(10)[3]
+    assert verdict.verdict(sure, t) == "digit"
+    assert verdict.verdict(np.full(10, 0.1), t) == "not-a-digit"
+    mid = np.full(10, 0.3 / 9)
+    mid[7] = 0.7
+    assert verdict.verdict(mid, t) == "unsure"
+    assert verdict.verdict(mid.reshape(1, 10), t) == "unsure"
+    assert verdict.verdicts(np.stack([sure, mid]), t) == ["digit", "unsure"]
+    assert verdict.verdict(np.full(10, np.nan), t) == "not-a-digit"  # never claims a digit
+    assert verdict.verdict(sure, {}) == "digit"  # an old model.json: fallback thresholds
+    with pytest.raises(ValueError):
+        verdict.verdict(np.ones(9), t)
+
+
+def test_thresholds_come_from_the_build(spec: dict) -> None:
+    t = spec["verdict"]
+    assert t["score"] == "max_prob"
+    assert 0.1 < t["unsure"] <= t["digit"] < 1.0
+    assert t["validation"]["nondigits"] >= 1000
+
+
+# --- the shipped model ----------------------------------------------------------------------
+@pytest.mark.parametrize("name", sorted(NON_DIGITS))
+def test_drawn_non_digits_never_claim_a_digit(name: str, session, spec) -> None:
+    result, probs = _run(session, spec, _draw(NON_DIGITS[name]))
+    assert result != "digit", f"{name} read as {int(probs.argmax())} ({probs.max():.0%})"
+
+
+def test_most_drawn_non_digits_are_refused(session, spec) -> None:
+    results = {
+        name: _run(session, spec, _draw(paths, pen=pen))[0]
+        for name, paths in NON_DIGITS.items()
+        for pen in (0.03, 0.06)
+    }
+    refused = sum(r == "not-a-digit" for r in results.values())
+    assert refused >= 0.8 * len(results), results
+
+
+@pytest.mark.parametrize("angle", [0, 20, 45, 135, 160, 180])
+def test_straight_lines_are_refused(angle: float, session, spec) -> None:
+    """A line far from vertical is no digit (a near-vertical one is a 1)."""
+    assert _run(session, spec, _line(angle))[0] == "not-a-digit"
+
+
+def test_dot_and_blob_are_refused(session, spec) -> None:
+    dot = render_rgba([[(140.0, 140.0)]], CANVAS, 14)
+    blob = render_rgba(_unit([(120.0, 130.0), (160.0, 150.0), (130.0, 160.0)]), CANVAS, 60)
+    assert _run(session, spec, dot)[0] == "not-a-digit"
+    assert _run(session, spec, blob)[0] == "not-a-digit"
+
+
+@pytest.mark.parametrize("style", ["hand", "hand_alt", "simplex"])
+def test_real_digits_are_accepted_and_right(style: str, session, spec) -> None:
+    for d in range(10):
+        result, probs = _run(session, spec, _draw(digit_paths(d, style)))
+        assert (result, int(probs.argmax())) == ("digit", d), (
+            f"{style} {d}: {result} {probs.max():.2f}"
+        )
+
+
+def test_bad_input_gives_a_verdict_never_an_exception(session, spec) -> None:
+    blank = np.zeros((CANVAS, CANVAS, 4), np.uint8)
+    assert _run(session, spec, blank)[0] == "empty"
+    edge = blank.copy()
+    edge[:, :3, 3] = 255  # ink only along the very edge
+    speck = blank.copy()
+    speck[100, 100, 3] = 255  # a hair-thin speck
+    full = blank.copy()
+    full[..., 3] = 255  # the whole canvas filled (no background left: nothing to read)
+    for rgba in (edge, speck, full):
+        assert _run(session, spec, rgba)[0] in verdict.VERDICTS
+    assert _run(session, spec, full)[0] != "digit"

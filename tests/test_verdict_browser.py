@@ -1,0 +1,68 @@
+"""Verdicts in real Chromium: letters, symbols, a scribble, a line and a dot drawn with the mouse
+are refused (data-verdict="not-a-digit", no digit shown, bars dimmed); real digits are read."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import guarded_page
+from test_app import canvas_box, draw, wait_ready
+from test_verdict import NON_DIGITS
+
+from digit_strokes import place
+
+pytestmark = pytest.mark.browser
+
+
+def draw_paths(page, unit_paths, size=0.6) -> None:
+    """Draw unit-box polylines centred on the canvas with real mouse moves."""
+    box = canvas_box(page)
+    side = box["width"]
+    for stroke in place(unit_paths, side, size, (side / 2, side / 2)):
+        x, y = stroke[0]
+        page.mouse.move(box["x"] + x, box["y"] + y)
+        page.mouse.down()
+        for x, y in stroke[1:]:
+            page.mouse.move(box["x"] + x, box["y"] + y)
+        page.mouse.up()
+
+
+def verdict_of(page) -> tuple[str, str]:
+    page.wait_for_function("window.mnistDraw.settled()")
+    prediction = page.get_by_test_id("prediction")
+    return prediction.get_attribute("data-verdict"), prediction.inner_text()
+
+
+@pytest.fixture(scope="module")
+def app(browser, site_url):
+    with guarded_page(browser, "verdicts", viewport={"width": 900, "height": 800}) as (_, page, _):
+        page.goto(site_url)
+        wait_ready(page)
+        yield page
+
+
+@pytest.mark.parametrize("name", ["A", "X", "scribble", "smiley", "hash"])
+def test_non_digits_are_refused(app, name):
+    app.keyboard.press("Escape")
+    draw_paths(app, NON_DIGITS[name])
+    assert verdict_of(app) == ("not-a-digit", ""), name
+    assert app.get_by_test_id("confidence").inner_text() == "That doesn't look like a digit"
+    assert "dim" in app.get_by_test_id("probabilities").get_attribute("class")
+
+
+def test_a_line_and_a_dot_are_not_digits(app):
+    app.keyboard.press("Escape")
+    draw_paths(app, [[(0.0, 0.5), (0.25, 0.5), (0.5, 0.5), (0.75, 0.5), (1.0, 0.5)]])
+    assert verdict_of(app) == ("not-a-digit", "")
+    app.keyboard.press("Escape")
+    box = canvas_box(app)
+    app.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    assert verdict_of(app) == ("not-a-digit", "")
+
+
+def test_digits_are_read_and_empty_is_empty(app):
+    for digit in (3, 7, 0):
+        app.keyboard.press("Escape")
+        draw(app, digit)
+        assert verdict_of(app) == ("digit", str(digit))
+    app.keyboard.press("Escape")
+    assert verdict_of(app) == ("empty", "")
