@@ -20,17 +20,17 @@ from digit_strokes import digit_paths, place
 
 pytestmark = pytest.mark.browser
 
-# Counts every ONNX run on the page's session: batch size and fetched output names (null: the
-# session's default outputs).
+# Records every ONNX run the compute worker reports with each reading (`reading.runs`: batch
+# size and fetched output names), by wrapping the engine's read() that app.js calls.
 PROBE_JS = """async () => {
-  const { loaded } = await import('./ort-session.js');
-  const { session } = await loaded;
   const runs = (window.__runs = []);
-  const run = session.run;
-  session.run = function (feeds, fetches, ...rest) {
-    const input = Object.values(feeds)[0];
-    runs.push({ batch: input.dims[0], fetches: fetches ? [...fetches] : null });
-    return run.call(this, feeds, fetches, ...rest);
+  const engine = window.mnistDraw.engine;
+  const read = engine.read;
+  engine.read = async (...args) => {
+    const reading = await read(...args);
+    for (const run of reading.runs ?? [])
+      runs.push({ batch: run.batch, fetches: [...run.fetches] });
+    return reading;
   };
   window.__panel = await import('./look-inside.js');
 }"""
@@ -93,9 +93,12 @@ def draw(page, digit: int) -> None:
         page.mouse.up()
 
 
-def plain(run: dict) -> bool:
-    """The app's own per-stroke run: one image, at most one fetched output (the probabilities)."""
-    return run["batch"] == 1 and (run["fetches"] is None or len(run["fetches"]) == 1)
+def panel_runs(runs: list[dict], model: dict) -> list[dict]:
+    """The runs done for the panel: fetching a layer's maps, or the probabilities alone (the
+    occlusion batch; the app's own run also fetches the features)."""
+    maps = {o["name"] for o in model["outputs"] if len(o["shape"]) == 4}
+    probs = model.get("output", {}).get("name", "probs")
+    return [r for r in runs if maps & set(r["fetches"]) or r["fetches"] == [probs]]
 
 
 @pytest.fixture(scope="module")
@@ -137,7 +140,7 @@ def test_panel_shows_every_layer_and_costs_nothing_closed(browser, site_url, mod
         draw(page, 7)
         page.wait_for_function("window.mnistDraw.settled()")
         runs = page.evaluate("window.__runs")
-        assert runs and all(plain(r) for r in runs), runs
+        assert runs and not panel_runs(runs, model), runs
         assert page.evaluate("window.__panel.stats.renders") == 0
 
         # Open (keyboard: the summary is focusable): the current drawing is shown at once.
@@ -145,8 +148,12 @@ def test_panel_shows_every_layer_and_costs_nothing_closed(browser, site_url, mod
         page.keyboard.press("Enter")
         page.wait_for_function("window.__panel.stats.renders > 0 && window.mnistDraw.settled()")
         page.keyboard.press("Escape")  # clear, then draw a fresh digit with the panel open
+        page.wait_for_function("window.mnistDraw.settled()")
+        page.evaluate("window.__runs.length = 0")
         draw(page, 4)
         page.wait_for_function("window.mnistDraw.settled()")
+        kinds = {tuple(r["fetches"]) for r in panel_runs(page.evaluate("window.__runs"), model)}
+        assert len(kinds) == 2, kinds  # the activations run and the occlusion batch
         page.wait_for_function("window.__panel.current() !== null")
 
         names = ["input"] + [o["name"] for o in model["outputs"]]
@@ -205,5 +212,5 @@ def test_panel_shows_every_layer_and_costs_nothing_closed(browser, site_url, mod
         draw(page, 1)
         page.wait_for_function("window.mnistDraw.settled()")
         runs = page.evaluate("window.__runs")
-        assert runs and all(plain(r) for r in runs), runs
+        assert runs and not panel_runs(runs, model), runs
         assert page.evaluate("window.__panel.stats.renders") == renders
