@@ -5,8 +5,8 @@
 
 Or from the lead's benchmark: `measure(url, launch_options, viewport, timeout_ms)` on a served
 site. On one loaded page (service workers blocked, so a dev model served in place of site/model/
-passes), the mouse draws a digit-sized scribble at 120 moves/s (benchmarks/live.py), `drawings`
-times with the panel closed, then the same with it open. Measured on the page:
+passes), the mouse draws a hand-drawn 0 slowly along its path at 120 moves/s, `drawings` times
+with the panel closed, then the same with it open. Measured on the page:
 
 - every ONNX run (batch size and fetched output names) the compute worker reports with each
   reading (`reading.runs`), by wrapping the engine's read() that app.js calls;
@@ -28,7 +28,10 @@ import asyncio
 import json
 import os
 import sys
+import time
 from pathlib import Path
+
+import numpy as np
 
 from benchmarks import ARTIFACTS, ROOT, live
 from benchmarks.stats import summarize
@@ -55,6 +58,39 @@ RESET_JS = "() => { window.__runs.length = 0; window.__panel.stats.log = []; }"
 COLLECT_JS = "() => ({ runs: window.__runs, renders: window.__panel.stats.log })"
 
 
+def _digit_path(box: dict, n: int, digit: int = 0) -> list[tuple[float, float]]:
+    """n page points evenly spaced along one hand-drawn digit (0: a single closed stroke),
+    60% of the canvas high: the drawing is a digit for most of its length, so every update
+    reaches the model and the panel (a scribble may read as "not a digit")."""
+    sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "site")]  # digit_strokes imports drawings
+    from digit_strokes import digit_paths, place
+
+    side = box["width"]
+    (stroke,) = place(digit_paths(digit, "hand"), side, 0.6, (side / 2, side / 2))
+    points = np.asarray(stroke, dtype=float)
+    along = np.concatenate([[0], np.cumsum(np.linalg.norm(np.diff(points, axis=0), axis=1))])
+    at = np.linspace(0, along[-1], n)
+    xs, ys = np.interp(at, along, points[:, 0]), np.interp(at, along, points[:, 1])
+    return [(box["x"] + x, box["y"] + y) for x, y in zip(xs, ys, strict=True)]
+
+
+async def _draw_digit_for(page, seconds: float, hz: float) -> None:
+    """Like benchmarks.live.draw_for (moves sent without waiting), along a digit's path."""
+    canvas = page.locator("[data-testid=canvas]")
+    await canvas.scroll_into_view_if_needed()  # opening the panel may have scrolled the page
+    box = await canvas.bounding_box()
+    points = _digit_path(box, int(seconds * hz) + 1)
+    await page.mouse.move(*points[0])
+    await page.mouse.down()
+    start = time.perf_counter()
+    tasks = []
+    for i, (x, y) in enumerate(points[1:], 1):
+        tasks.append(asyncio.ensure_future(page.mouse.move(x, y)))
+        await asyncio.sleep(max(start + i / hz - time.perf_counter(), 0))
+    await asyncio.gather(*tasks)
+    await page.mouse.up()
+
+
 async def _drawings(page, count: int, seconds: float) -> list[dict]:
     """`count` drawings on a cleared canvas; per drawing: app updates, ONNX runs, panel renders."""
     out = []
@@ -63,7 +99,7 @@ async def _drawings(page, count: int, seconds: float) -> list[dict]:
         await page.wait_for_function("window.mnistDraw.settled()")
         await page.evaluate("window.__probe.reset()")
         await page.evaluate(RESET_JS)
-        await live.draw_for(page, seconds, MOVE_HZ)
+        await _draw_digit_for(page, seconds, MOVE_HZ)
         await page.wait_for_function("window.mnistDraw.settled()")
         await page.wait_for_timeout(50)
         probe = await page.evaluate(live.COLLECT_JS)
