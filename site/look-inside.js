@@ -31,7 +31,7 @@
  *     legend: {sequential: rgba 256x1, diverging: rgba 256x1},
  *     why: {width: 28, height: 28, rgba, lo, hi, top, copies, stale, patch, stride,
  *           map: Float32Array(784)},       // the signed map itself (row-major), not painted
- *     timings?: {activations_ms, occlusion_ms, arrange_ms}   // optional, for the benchmark
+ *     timings?: {occlusion_ms, arrange_ms, convert_ms}   // optional, for the benchmark
  *   }
  */
 
@@ -107,6 +107,13 @@ function build(result) {
     const params = layer.params ? ` · ${layer.params.toLocaleString("en")} params` : "";
     figure.innerHTML = `<figcaption><b>${layer.name}</b> ${layer.kind} · ${shapeText(layer.shape)}${params}</figcaption>
       <div class="li-grid-box"><canvas class="li-grid" tabindex="0" role="img"></canvas><i class="li-marker" hidden></i></div>`;
+    if (layer.labels) {
+      const labels = document.createElement("div");
+      labels.className = "li-labels";
+      labels.setAttribute("aria-hidden", "true");
+      labels.innerHTML = layer.labels.map((label) => `<span>${label}</span>`).join("");
+      figure.querySelector(".li-grid-box").after(labels);
+    }
     figure.append(legend("sequential"));
     const canvas = figure.querySelector("canvas.li-grid");
     canvas.dataset.testid = `grid-${layer.name}`;

@@ -42,6 +42,9 @@ import numpy as np
 #: Occlusion patch side and step, in 28x28 input pixels (see the module docstring).
 PATCH = 8
 STRIDE = 4
+#: While the drawing changes, the occlusion batch runs on every OCCLUSION_EVERY-th update only
+#: (it is most of the panel's cost); see LookInside.
+OCCLUSION_EVERY = 3
 #: A patch whose strongest pixel is below this holds no ink; occluding it is a no-op.
 INK_LEVEL = 0.05
 #: log(p) is taken of max(p, EPS) so a probability of exactly 0 stays finite.
@@ -119,8 +122,27 @@ def arrange(maps: np.ndarray, gap: int = 1) -> tuple[np.ndarray, list[list[int]]
     image = image.reshape(rows * cell_h, cols * cell_w)[
         : rows * cell_h - gap, : cols * cell_w - gap
     ]
-    corners = [[(i % cols) * cell_w, (i // cols) * cell_h] for i in range(count)]
-    return image, corners
+    return image, _corners(count, cell_w, cell_h, cols)
+
+
+_CORNERS: dict[tuple[int, int, int, int], list[list[int]]] = {}
+
+
+def _corners(count: int, cell_w: int, cell_h: int, cols: int) -> list[list[int]]:
+    """Tile corners, memoised: the same list object every update (callers may cache its JS copy)."""
+    key = (count, cell_w, cell_h, cols)
+    if key not in _CORNERS:
+        _CORNERS[key] = [[(i % cols) * cell_w, (i // cols) * cell_h] for i in range(count)]
+    return _CORNERS[key]
+
+
+def static_parts(result: dict) -> list:
+    """The values of `result` that are the same objects on every update (corners, labels,
+    kernels, legend): a converter may convert them once and reuse the copy."""
+    parts = [result["legend"]]
+    for layer in result["layers"]:
+        parts += [layer["corners"], layer.get("labels"), layer.get("kernels")]
+    return [part for part in parts if part is not None]
 
 
 def as_maps(activation: np.ndarray) -> np.ndarray:
@@ -170,28 +192,54 @@ def layer_table(contract: dict) -> list[dict]:
     return rows
 
 
+_LAYOUTS: dict[tuple[int, int, int, int], tuple] = {}
+
+
+def _layout(count: int, h: int, w: int, gap: int) -> tuple:
+    """For one grid shape, memoised: (gather, gaps, corners, width, height). `gather[y, x]` is the
+    index into the maps' flat values of grid pixel (y, x) (count*h*w for a gap), so arranging a
+    layer per update is one indexing operation instead of arrange()'s padding and reshapes."""
+    key = (count, h, w, gap)
+    if key not in _LAYOUTS:
+        ids = np.arange(count * h * w, dtype=np.float32).reshape(count, h, w)
+        image, corners = arrange(ids, gap)
+        gaps = np.isnan(image)
+        gather = np.where(gaps, count * h * w, np.nan_to_num(image)).astype(np.intp)
+        _LAYOUTS[key] = (gather, np.flatnonzero(gaps), corners, image.shape[1], image.shape[0])
+    return _LAYOUTS[key]
+
+
 def _layer_image(row: dict, activation: np.ndarray, fixed: tuple[float, float] | None) -> dict:
     maps = as_maps(activation)
     if maps.shape[0] != row["maps"]:
         raise ValueError(f"{row['name']}: {maps.shape[0]} maps, model.json says {row['maps']}")
-    gap = 1 if maps.shape[1] > 1 else 0  # 1x1 units (dense, probs) form a plain cell grid
-    image, corners = arrange(maps, gap)
+    count, h, w = maps.shape
+    gap = 1 if h > 1 else 0  # 1x1 units (dense, probs) form a plain cell grid
+    gather, gaps, corners, width, height = _layout(count, h, w, gap)
+    flat = maps.reshape(count, -1)
     if fixed:
         lo, hi = fixed
     else:
-        lo, hi = min(0.0, float(maps.min())), float(maps.max())
+        lo, hi = min(0.0, float(flat.min())), float(flat.max())
         hi = hi if hi > lo else lo + 1.0  # an all-zero layer paints as the bottom colour
+    # colorize(), written out for speed: the same floor(255 * (v - lo) / (hi - lo)) bins.
+    levels = np.append(flat.ravel(), lo).astype(np.float32)
+    levels -= lo
+    levels *= 255.0 / (hi - lo)
+    np.clip(levels, 0, 255, out=levels)
+    rgba = SEQUENTIAL.take(levels.astype(np.uint8)[gather], axis=0)
+    rgba.reshape(-1, 4)[gaps] = 0  # gaps are transparent
     return {
         **row,
-        "tile": [int(maps.shape[2]), int(maps.shape[1])],  # [w, h]
-        "width": int(image.shape[1]),
-        "height": int(image.shape[0]),
-        "rgba": colorize(image, lo, hi).ravel(),
+        "tile": [int(w), int(h)],
+        "width": int(width),
+        "height": int(height),
+        "rgba": rgba.ravel(),
         "corners": corners,
         "lo": round(lo, 4),
         "hi": round(hi, 4),
         # Strongest value in each map: the enlarged view's caption and the tests' "non-trivial".
-        "peak": np.round(maps.reshape(maps.shape[0], -1).max(axis=1), 4).tolist(),
+        "peak": np.round(flat.max(axis=1), 4).tolist(),
     }
 
 
@@ -288,12 +336,16 @@ class LookInside:
     While the drawing changes on every update, the occlusion run (most of the panel's cost) runs
     on every `occlusion_every`-th update only; in between, the last map is shown, marked
     `why.stale`, and the caller should ask for one more update once the drawing is still (JS:
-    look-inside.js calls its refresh listeners), which then runs it. An unchanged drawing reuses
-    its map without any run.
+    look-inside.js calls its refresh listeners): an update whose image equals the previous one
+    runs it. An image that already has its map reuses it without any run.
     """
 
     def __init__(
-        self, contract: dict, patch: int = PATCH, stride: int = STRIDE, occlusion_every: int = 2
+        self,
+        contract: dict,
+        patch: int = PATCH,
+        stride: int = STRIDE,
+        occlusion_every: int = OCCLUSION_EVERY,
     ) -> None:
         self.table = layer_table(contract)
         self.labels = list(contract.get("labels", [str(i) for i in range(10)]))
@@ -307,17 +359,20 @@ class LookInside:
         self._boxes = np.zeros((0, 2), np.intp)
         self._since_run = self.every  # updates since the last occlusion run
         self._mapped: np.ndarray | None = None  # the image the stored map belongs to
+        self._previous: np.ndarray | None = None  # the image of the previous update
         self._signed = np.zeros((28, 28))
         self._plan = "run"
 
     def occlusion_batch(self, image: np.ndarray) -> np.ndarray:
         """[N, 28, 28, 1] occluded copies for ONE batched probs-only run (N = 0: skip the run)."""
         image = np.asarray(image, np.float32).reshape(28, 28)
+        still = self._previous is not None and np.array_equal(image, self._previous)
+        self._previous = image.copy()
         if self._mapped is not None and np.array_equal(image, self._mapped):
             self._plan = "reuse"
-        elif self._since_run + 1 < self.every and self._mapped is not None:
+        elif self._mapped is not None and not still and self._since_run + 1 < self.every:
             self._plan = "stale"
-        else:
+        else:  # first map, every `every`-th changing update, or the drawing is still: catch up
             self._plan = "run"
         self._since_run = 0 if self._plan == "run" else self._since_run + 1
         if self._plan != "run":

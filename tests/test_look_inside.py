@@ -229,3 +229,13 @@ def test_occlusion_alternates_while_drawing_and_catches_up(contract, session):
     assert seen == [(True, False), (False, True), (True, False), (False, False), (False, False)]
     _, result = update(look, session, contract, drawn(1))  # a new drawing after reuses: runs
     assert result["why"]["copies"] > 0 and not result["why"]["stale"]
+
+
+def test_a_still_drawing_catches_up_at_once(contract, session):
+    """With occlusion every 3rd update, one repeat of the same drawing is enough to catch up."""
+    look = li.LookInside(contract, occlusion_every=3)
+    seen = []
+    for image in [drawn(7), drawn(1), drawn(1), drawn(1)]:
+        _, result = update(look, session, contract, image)
+        seen.append((result["why"]["copies"] > 0, result["why"]["stale"]))
+    assert seen == [(True, False), (False, True), (True, False), (False, False)]

@@ -2,7 +2,7 @@
 
 Serves site/ (serve.py), draws a digit with real mouse / touch input in headless Chromium, opens
 the panel, picks a conv1 map (keyboard on desktop, a tap on the phone) and saves small palette
-PNGs (Pillow) to docs/look-inside-{light,dark,phone}.png.
+PNGs (Pillow) to docs/look-inside-{light,dark,phone,phone-dark}.png.
 
 Usage: `python tools/look_inside_screenshots.py [--model-dir DIR]`; DIR serves a model other
 than site/model/ (a dev model with the activation outputs, before contract v2 ships).
@@ -18,7 +18,7 @@ from pathlib import Path
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "site")]  # digit_strokes: drawings
 
 from conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
@@ -77,6 +77,7 @@ def shoot(browser, url: str, name: str, scheme: str, phone: bool) -> None:
     page.goto(url)
     page.wait_for_function("document.body.dataset.state === 'ready'")
     draw(page, 4 if not phone else 7, touch=phone)
+    page.wait_for_function("window.mnistDraw.settled() && window.mnistDraw.last !== null")
     summary = page.locator("[data-testid=look-inside] summary")
     if phone:
         summary.tap()
@@ -124,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
             shoot(browser, server.url, "light", "light", phone=False)
             shoot(browser, server.url, "dark", "dark", phone=False)
             shoot(browser, server.url, "phone", "light", phone=True)
+            shoot(browser, server.url, "phone-dark", "dark", phone=True)
             browser.close()
     finally:
         server.shutdown()
