@@ -7,9 +7,10 @@
  * 2. Parallel start: `?preload=<url>` on this module's URL names a module (relative to this
  *    file) to import before Python loads, so its downloads run while Pyodide boots (the app
  *    preloads its model and onnxruntime-web this way).
- * 3. Progress: in a worker, posts {"mnist-draw": "progress", stage, bytes} messages to the page
- *    while it loads (bytes received so far by this worker's fetches), so the page can show real
- *    progress on a slow link. `globalThis.bootMarks` keeps [stage, epoch ms] for benchmarks.
+ * 3. Progress: `?progress=<token>` names a BroadcastChannel ("mnist-draw:<token>", one per page)
+ *    on which it posts {stage, bytes} while it loads (bytes received so far by this worker's
+ *    fetches), so the page can show real progress on a slow link. `globalThis.bootMarks` keeps
+ *    [stage, epoch ms] for benchmarks.
  *
  * PyScript derives Pyodide's indexURL from this file's folder, so it must sit beside
  * pyodide.mjs.
@@ -18,14 +19,16 @@ import { loadPyodide as loadPyodideOriginal, version } from "./pyodide.mjs";
 
 export { version };
 
-const inWorker = typeof WorkerGlobalScope !== "undefined";
+const params = new URL(import.meta.url).searchParams;
+const token = params.get("progress");
+const channel = token ? new BroadcastChannel(`mnist-draw:${token}`) : null;
 const marks = (globalThis.bootMarks ??= []);
 let received = 0;
 
 /** Record a start-up stage and tell the page. */
 export function mark(stage) {
   marks.push([stage, performance.timeOrigin + performance.now()]);
-  if (inWorker) postMessage({ "mnist-draw": "progress", stage, bytes: received });
+  channel?.postMessage({ stage, bytes: received });
 }
 
 // A failed download of any start-up file rejects this, naming the file.
@@ -36,7 +39,7 @@ downloadFailure.catch(() => {});
 // Count the bytes this worker downloads as they arrive, by reading a clone of each response:
 // the original goes to its caller untouched (wasm streaming compilation and its code cache
 // need the real Response).
-if (inWorker) {
+if (channel) {
   const originalFetch = globalThis.fetch;
   let lastReport = 0;
   const count = async (body) => {
@@ -45,7 +48,7 @@ if (inWorker) {
       const now = performance.now();
       if (now - lastReport > 100) {
         lastReport = now;
-        postMessage({ "mnist-draw": "progress", stage: null, bytes: received });
+        channel.postMessage({ stage: null, bytes: received });
       }
     }
   };
@@ -66,7 +69,7 @@ if (inWorker) {
 }
 globalThis.bootMark = mark; // for worker.py
 
-const preload = new URL(import.meta.url).searchParams.get("preload");
+const preload = params.get("preload");
 if (preload) import(new URL(preload, import.meta.url).href).catch(() => {}); // its user reports errors
 
 const PATCH = `

@@ -155,7 +155,8 @@ installShortcuts(drawing);
 
 const STAGES = {
   python: "Starting Python",
-  "python-loaded": "Python started",
+  "python-loaded": "Installing numpy",
+  "packages-loaded": "Loading numpy",
   numpy: "Loading numpy",
   model: "Loading the model",
   ready: "Almost ready",
@@ -166,7 +167,7 @@ function showProgress(progress) {
   if (document.body.dataset.state !== "loading") return;
   stage = progress.stage ?? stage;
   const megabytes = (progress.bytes / 1e6).toFixed(1);
-  const text = `${STAGES[stage] ?? "Downloading the recogniser"}… ${megabytes} MB received`;
+  const text = `${STAGES[stage] ?? "Downloading the recogniser"}… ${megabytes} MB loaded`;
   document.getElementById("loading-text").textContent = text;
   setStatus(text);
 }

@@ -7,7 +7,7 @@
  * once and read as soon as the worker is ready. The worker only returns plain data; the page
  * paints it.
  */
-import { PyWorker, hooks } from "./vendor/pyscript/core.js";
+import { PyWorker } from "./vendor/pyscript/core.js";
 
 const here = (path) => new URL(path, import.meta.url).href;
 
@@ -15,28 +15,30 @@ const here = (path) => new URL(path, import.meta.url).href;
  * The Pyodide the worker runs: our shim beside the vendored pyodide.mjs (it adds what PyScript
  * 0.7 expects of Pyodide 0.27, and reports progress; Pyodide's files are found in its folder).
  * `preload` makes it import ort-session.js first, so the model downloads and its ONNX session
- * starts while Python boots instead of after.
+ * starts while Python boots instead of after; `progress` names the channel it reports on.
  */
-const INTERPRETER = here("./vendor/pyodide/pyodide-shim.mjs?preload=..%2F..%2Fort-session.js");
+const INTERPRETER = "./vendor/pyodide/pyodide-shim.mjs?preload=..%2F..%2Fort-session.js";
 
 /**
  * Start the worker; `onProgress({stage, bytes})` hears its start-up stages ("python",
  * "python-loaded", "packages-loaded", "numpy", "model", "ready"; null between them) and the
- * bytes it has received. Resolves once Python, numpy and the model are loaded and warmed up to
+ * bytes it has loaded so far (as unpacked, not as sent over the wire). Resolves once Python, numpy and the model are loaded and warmed up to
  * {read, setTaught, modelSha256, bootMarks}; rejects with the reason otherwise.
  */
 export async function startEngine(onProgress = () => {}) {
-  hooks.main.onWorker.add((_, xworker) => {
-    xworker.onerror = () => {}; // start-up errors reject PyWorker below; the page reports them
-    xworker.addEventListener("message", ({ data }) => {
-      if (data?.["mnist-draw"] === "progress") onProgress(data);
+  const token = crypto.randomUUID(); // this page's progress channel (other tabs have theirs)
+  const channel = new BroadcastChannel(`mnist-draw:${token}`);
+  channel.onmessage = ({ data }) => onProgress(data);
+  let worker;
+  try {
+    worker = await PyWorker(here("./worker.py"), {
+      config: here("./pyscript.toml"),
+      version: here(`${INTERPRETER}&progress=${token}`),
+      async: true, // worker.py awaits the model at top level
     });
-  });
-  const worker = await PyWorker(here("./worker.py"), {
-    config: here("./pyscript.toml"),
-    version: INTERPRETER,
-    async: true, // worker.py awaits the model at top level
-  });
+  } finally {
+    channel.close();
+  }
   const { error, model_sha256: modelSha256 } = await worker.sync.boot_status();
   if (error) throw new Error(error);
   // One call at a time: the worker's ONNX session runs one batch at a time.

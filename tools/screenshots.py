@@ -3,7 +3,9 @@
 Serves site/ with serve.py, opens it in the system Chromium (tests/conftest.py's launch options),
 draws a hand-style digit with real pointer events and saves small PNGs:
 docs/screenshot-<desktop|phone|phone-landscape>-<light|dark>.png, plus docs/screenshot.png (the
-README's, desktop light).
+README's, desktop light), and the other states a person meets on a phone and a desktop:
+docs/state-<loading|error|number>-<desktop|phone>.png (loading with a digit drawn early, a failed
+download, a four-digit number).
 
 Usage: `python tools/screenshots.py [--out docs]` (needs the test extras: playwright).
 """
@@ -15,7 +17,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "site")]
 
 from conftest import launch_options  # noqa: E402
 
@@ -39,16 +41,46 @@ VIEWS = {
 }
 
 
-def draw(page, digit: int) -> None:
+def draw(page, digit: int, size: float = 0.6, centre: tuple[float, float] = (0.5, 0.5)) -> None:
     box = page.locator("[data-testid=canvas]").bounding_box()
     side = box["width"]
-    for stroke in place(digit_paths(digit, "hand"), side, 0.6, (side / 2, side / 2)):
+    where = (centre[0] * side, centre[1] * side)
+    for stroke in place(digit_paths(digit, "hand"), side, size, where):
         page.mouse.move(box["x"] + stroke[0][0], box["y"] + stroke[0][1])
         page.mouse.down()
         for x, y in stroke[1:]:
             page.mouse.move(box["x"] + x, box["y"] + y)
         page.mouse.up()
-    page.wait_for_function("() => window.mnistDraw.settled()")
+    page.wait_for_function("() => window.mnistDraw.settled() || document.body.dataset.state !== 'ready'")
+
+
+def states(browser, url: str, out: Path) -> None:
+    """Loading (a digit drawn early), a failed download, and a number, on desktop and phone."""
+    for view in ("desktop", "phone"):
+        for state in ("loading", "error", "number"):
+            context = browser.new_context(**VIEWS[view])
+            held = []
+            if state == "loading":  # the model never arrives: the page stays loading
+                context.route("**/model/mnist_cnn.onnx", lambda route: held.append(route))
+            if state == "error":
+                context.route("**/model/mnist_cnn.onnx", lambda r: r.fulfill(status=404))
+            page = context.new_page()
+            page.goto(url)
+            if state == "loading":
+                page.wait_for_selector("[data-testid=canvas]")
+                draw(page, 7)
+                page.wait_for_timeout(1500)
+            elif state == "error":
+                page.wait_for_function("() => document.body.dataset.state === 'error'")
+            else:
+                page.wait_for_function("() => document.body.dataset.state === 'ready'")
+                for i, digit in enumerate((2, 0, 2, 4)):
+                    draw(page, digit, 0.3, (0.17 + 0.22 * i, 0.5))
+                page.wait_for_timeout(300)
+            path = out / f"state-{state}-{view}.png"
+            page.screenshot(path=path)
+            print(f"wrote {path}")
+            context.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
                     page.screenshot(path=args.out / "screenshot.png")
                 print(f"wrote {path}")
                 context.close()
+        states(browser, server.url, args.out)
         browser.close()
     server.shutdown()
     return 0
