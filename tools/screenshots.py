@@ -51,7 +51,9 @@ def draw(page, digit: int, size: float = 0.6, centre: tuple[float, float] = (0.5
         for x, y in stroke[1:]:
             page.mouse.move(box["x"] + x, box["y"] + y)
         page.mouse.up()
-    page.wait_for_function("() => window.mnistDraw.settled() || document.body.dataset.state !== 'ready'")
+    page.wait_for_function(
+        "() => window.mnistDraw.settled() || document.body.dataset.state !== 'ready'"
+    )
 
 
 def states(browser, url: str, out: Path) -> None:
@@ -59,9 +61,8 @@ def states(browser, url: str, out: Path) -> None:
     for view in ("desktop", "phone"):
         for state in ("loading", "error", "number"):
             context = browser.new_context(**VIEWS[view])
-            held = []
             if state == "loading":  # the model never arrives: the page stays loading
-                context.route("**/model/mnist_cnn.onnx", lambda route: held.append(route))
+                context.route("**/model/mnist_cnn.onnx", lambda route: None)
             if state == "error":
                 context.route("**/model/mnist_cnn.onnx", lambda r: r.fulfill(status=404))
             page = context.new_page()
