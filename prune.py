@@ -12,11 +12,12 @@ below keep:
   debug tools (unittest, doctest, pdb, pydoc), multiprocessing, and all codecs but the common
   ones.
 - numpy: everything `import numpy` loads plus its small public namespaces (linalg, char,
-  strings, rec, ctypeslib, matrixlib, the numpy.core aliases). Dropped: random, fft, f2py, ma,
-  polynomial, testing, typing, doc, C headers and static libraries, .pyi/.pxd stubs, and the
+  strings, rec, ctypeslib, matrixlib, the numpy.core aliases) and numpy.ma, which np.median
+  loads. Dropped: random, fft, f2py, polynomial, testing, typing, doc, C headers and static
+  libraries, .pyi/.pxd stubs, and the
   test-only extension modules (`_*_tests`, `_simd`, linalg's `lapack_lite`) -- except
-  `_multiarray_tests`, which `import numpy` loads -- and the few modules that import a dropped
-  package (numpy.matlib, numpy.lib.recfunctions).
+  `_multiarray_tests`, which `import numpy` loads -- and numpy.matlib, which imports a dropped
+  package.
 
 A wheel's RECORD loses the rows of dropped files. The result is deterministic (entries keep
 their order, timestamps and attributes) so the precompile cache, keyed by the pruned archive's
@@ -82,7 +83,8 @@ STDLIB_DROP = (
     "asyncio/windows_utils.",
 )
 
-NUMPY_DROP_PACKAGES = _words("random fft f2py ma polynomial testing typing doc _pyinstaller")
+# numpy.ma stays: np.median (preprocess.ink_map) checks `np.ma.isMaskedArray` on every call.
+NUMPY_DROP_PACKAGES = _words("random fft f2py polynomial testing typing doc _pyinstaller")
 NUMPY_DROP_PREFIXES = tuple(f"numpy/{name}/" for name in NUMPY_DROP_PACKAGES) + (
     "numpy/_core/include/",  # C headers: for building extensions
     "numpy/_core/lib/",  # libnpymath.a and pkg-config files: ditto
@@ -96,9 +98,10 @@ NUMPY_DROP_MODULES = (
     "numpy/_core/_umath_tests.",
     "numpy/_core/_simd.",
     "numpy/linalg/lapack_lite.",
-    # Modules that import dropped packages (ma, polynomial) or build-time ones.
-    "numpy/lib/recfunctions.",
+    # Modules that import a dropped package (polynomial, testing) or are build-time only.
     "numpy/matlib.",
+    "numpy/ma/testutils.",
+    "numpy/ma/timer_comparison.",
     "numpy/_core/cversions.",
 )
 

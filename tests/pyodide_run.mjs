@@ -10,6 +10,10 @@
 import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 
+process.on("uncaughtException", (error) => {
+  process.stderr.write(`pyodide_run.mjs: ${error?.message ?? error}\n`); // no minified source
+  process.exit(1);
+});
 const [folder, packages, script] = process.argv.slice(2);
 const indexURL = folder.endsWith("/") ? folder : `${folder}/`;
 const { loadPyodide } = await import(pathToFileURL(`${indexURL}pyodide.mjs`).href);
