@@ -10,7 +10,8 @@ project runs on (and a demo should not depend on one). Versions are pinned in on
 
 Result::
 
-    site/vendor/pyscript/   core.js, core.css and the chunks they import (no source maps)
+    site/vendor/pyscript/   core.js, core.css and the chunks they import (no source maps; not
+                            the editor/terminal/zip chunks the app never loads)
     site/vendor/pyodide/    pyodide.mjs, pyodide.asm.{js,wasm}, python_stdlib.zip (pruned,
                             .pyc), pyodide-lock.json (wheel sha256 rewritten), pyodide-shim.mjs,
                             and the wheels (numpy pruned, .pyc)
@@ -49,6 +50,7 @@ import gzip
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -79,6 +81,15 @@ PY_COMPILE_SCRIPT = "runtime/py_compile.mjs"
 STDLIB_ZIP = "python_stdlib.zip"
 PY_COMPILE_LEVEL = 9  # zlib level of the repacked archives
 PY_COMPILE_TIMEOUT_S = 900
+
+
+# PyScript chunks loaded only on use: CodeMirror by <py-editor>, xterm.js by <py-terminal>, zip.js
+# by a zip/wheel target in [files]. The app uses none of them, so they are not vendored (the
+# service worker would precache ~1 MB of them); see unused_pyscript_chunks().
+PYSCRIPT_ON_USE_ONLY = ("codemirror", "xterm", "zip-")
+HASHED_CHUNK = re.compile(r"-[A-Za-z0-9_-]{8}\.js$")  # Rollup's chunk names: <name>-<8 chars>.js
+STATIC_IMPORT = re.compile(r"""(?:\bfrom|\bimport)\s*["'](\./[^"']+)["']""")
+DYNAMIC_IMPORT = re.compile(r"""\bimport\(\s*["'](\./[^"']+)["']\s*\)""")
 
 
 class VendorError(Exception):
@@ -298,6 +309,39 @@ def copy_files(src_dir: Path, names, dest: Path) -> list[Path]:
         shutil.copy2(src, dest / name)
         written.append(dest / name)
     return written
+
+
+def unused_pyscript_chunks(dist: Path) -> set[str]:
+    """PyScript files that core.js can only reach through an on-use chunk (PYSCRIPT_ON_USE_ONLY).
+
+    Walks the import graph (static and dynamic relative imports) from the unhashed entry files
+    (core.js, core.css, ...) without entering on-use chunks; what it never reaches is unused.
+    Raises VendorError if a kept file imports an unused one statically (it would fail to load).
+    """
+    names = {p.name for p in dist.iterdir() if p.suffix in (".js", ".css")}
+    on_use = {n for n in names if n.startswith(PYSCRIPT_ON_USE_ONLY)}
+    imports = {}
+    for name in names:
+        text = (dist / name).read_text() if name.endswith(".js") else ""
+        static = {t[2:] for t in STATIC_IMPORT.findall(text)}
+        imports[name] = (static, static | {t[2:] for t in DYNAMIC_IMPORT.findall(text)})
+    reached, todo = set(), [n for n in names if not HASHED_CHUNK.search(n) and n not in on_use]
+    while todo:
+        name = todo.pop()
+        if name in reached or name in on_use:
+            continue
+        reached.add(name)
+        todo += [t for t in imports.get(name, (set(), set()))[1] if t in names]
+    unused = names - reached
+    for name in sorted(reached):
+        broken = imports[name][0] & unused
+        if broken:
+            raise VendorError(
+                f"@pyscript/core's {name} imports {', '.join(sorted(broken))} statically, which "
+                "vendor.py leaves out as loaded only on use (PYSCRIPT_ON_USE_ONLY). Update that "
+                "list for this PyScript version, then rerun `python vendor.py --force`."
+            )
+    return unused
 
 
 def compiled_prefixes(lock: dict, manifest: dict) -> dict[str, str]:
@@ -540,8 +584,13 @@ def vendor(root: Path = ROOT, log=print) -> dict:
     files: list[Path] = []
 
     dist = node_modules / "@pyscript" / "core" / "dist"
+    unused = unused_pyscript_chunks(dist)
     assets = sorted(p.name for p in dist.iterdir() if p.suffix in (".js", ".css"))
-    files += copy_files(dist, assets, vendor_dir / "pyscript")
+    files += copy_files(dist, [a for a in assets if a not in unused], vendor_dir / "pyscript")
+    log(
+        f"@pyscript/core: left out {len(unused)} chunks loaded only by <py-editor>, <py-terminal> "
+        f"or zip targets ({sum((dist / n).stat().st_size for n in unused) / 1e6:.2f} MB)"
+    )
 
     pyodide_dir = vendor_dir / "pyodide"
     files += copy_files(node_modules / "pyodide", PYODIDE_CORE_FILES, pyodide_dir)
@@ -565,6 +614,7 @@ def vendor(root: Path = ROOT, log=print) -> dict:
         "key": input_key(root),
         "versions": versions,
         "wheels": {w["file_name"]: w["sha256"] for w in manifest["wheels"]},
+        "pyscript_left_out": sorted(unused),
         "pruned": pruned,
         "precompiled": compiled,
         "files": {p.relative_to(vendor_dir).as_posix(): p.stat().st_size for p in sorted(files)},

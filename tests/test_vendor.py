@@ -411,11 +411,35 @@ def test_check_compiled_refuses_wrong_magic_and_leftover_source(tmp_path):
 
 
 def test_pyscript_chunks_are_all_present(vendored):
-    """Every relative import in the vendored PyScript bundle resolves to a vendored file."""
+    """Every static import in the vendored PyScript bundle resolves to a vendored file; dynamic
+    imports that do not are the on-use chunks (editor, terminal, zip) left out on purpose."""
     folder = vendored / "pyscript"
+    stamp = json.loads((vendored / vendor.STAMP_NAME).read_text())
+    left_out = set(stamp["pyscript_left_out"])
+    assert {n for n in left_out if n.startswith(("codemirror", "xterm", "zip-"))}
     for js in folder.glob("*.js"):
-        for target in re.findall(r"""(?:import\(|from)\s*["'](\./[^"']+)["']""", js.read_text()):
+        text = js.read_text()
+        for target in vendor.STATIC_IMPORT.findall(text):
             assert (folder / target).is_file(), f"{js.name} imports missing {target}"
+        for target in vendor.DYNAMIC_IMPORT.findall(text):
+            assert (folder / target).is_file() or target[2:] in left_out, f"{js.name}: {target}"
+    assert not [n for n in left_out if (folder / n).exists()]
+    assert (folder / "core.js").is_file() and (folder / "core.css").is_file()
+
+
+def test_unused_pyscript_chunks_refuses_a_static_import_of_one(tmp_path):
+    (tmp_path / "core.js").write_text('export{a}from"./core-AAAAAAAA.js";')
+    (tmp_path / "core-AAAAAAAA.js").write_text('const e=()=>import("./py-editor-BBBBBBBB.js");')
+    (tmp_path / "py-editor-BBBBBBBB.js").write_text(
+        'const c=()=>import("./codemirror-CCCCCCCC.js");'
+    )
+    (tmp_path / "codemirror-CCCCCCCC.js").write_text('import{x}from"./index-DDDDDDDD.js";')
+    (tmp_path / "index-DDDDDDDD.js").write_text("export const x=1;")
+    unused = vendor.unused_pyscript_chunks(tmp_path)
+    assert unused == {"codemirror-CCCCCCCC.js", "index-DDDDDDDD.js"}
+    (tmp_path / "core-AAAAAAAA.js").write_text('import{x}from"./codemirror-CCCCCCCC.js";')
+    with pytest.raises(vendor.VendorError, match="core-AAAAAAAA.js imports codemirror-CCCCCCCC"):
+        vendor.unused_pyscript_chunks(tmp_path)
 
 
 def test_ort_module_loads_only_the_vendored_wasm_build(vendored):
