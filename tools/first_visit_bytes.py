@@ -4,7 +4,8 @@ Loads site/ (served by serve.py) in a fresh headless Chromium profile, waits for
 `body[data-state=ready]`, and lists every file the server sent by then. Each file is counted
 the way GitHub Pages serves it: gzip (level 6) for text, JS, JSON and wasm; .zip and .whl as
 stored (Pages does not compress them). serve.py's own `.gz` siblings (level 9) are ignored.
-Also prints what the service worker downloads afterwards (the rest of its precache list).
+Also prints what the service worker downloads afterwards (the rest of its precache list; the
+service worker is blocked during the measurement so its precaching cannot race it).
 
 Usage: `python tools/first_visit_bytes.py [--json out.json]` (needs `python vendor.py` first).
 """
@@ -48,7 +49,8 @@ def fetched_until_ready(timeout_ms: int = 180_000) -> list[str]:
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(**launch_options())
-            page = browser.new_context().new_page()
+            # No service worker: its precaching (after the first start) would race the snapshot.
+            page = browser.new_context(service_workers="block").new_page()
             page.goto(server.url)
             page.wait_for_selector("body[data-state=ready]", timeout=timeout_ms)
             sent = [path for path, _ in server.sent]
@@ -68,6 +70,8 @@ def measure() -> dict:
         if path is None:  # generated on the fly (precache.js): measure the text served
             continue
         files[url_path] = {"raw": path.stat().st_size, "pages": pages_bytes(path)}
+    sw = SITE / "sw.js"  # the page registers it on its first visit (blocked while measuring)
+    files.setdefault("/sw.js", {"raw": sw.stat().st_size, "pages": pages_bytes(sw)})
     fetched = {p.lstrip("/") for p in files}
     rest = [
         rel
