@@ -147,18 +147,19 @@ def check_manifest(manifest: dict, lock: dict) -> list[str]:
 
 
 def input_key(root: Path = ROOT) -> str:
-    """Hash of what determines site/vendor/: lockfile, manifest, shim, compiler, this script."""
+    """Hash of what determines site/vendor/: lockfile, manifest, shim, compiler, module list,
+    this script and prune.py."""
     digest = hashlib.sha256()
     for rel in (
         "package-lock.json",
         "runtime/wheels.json",
         *(f"runtime/{name}" for name in RUNTIME_MODULES),
         PY_COMPILE_SCRIPT,
-        "prune.py",
         "runtime/app_modules.txt",
     ):
         digest.update(rel.encode() + b"\0" + (root / rel).read_bytes() + b"\0")
     digest.update(Path(__file__).read_bytes())
+    digest.update(Path(prune.__file__).read_bytes())
     return digest.hexdigest()
 
 
@@ -368,8 +369,8 @@ def prune_rules(manifest: dict) -> dict[str, tuple]:
 def prune_cache_key(root: Path, source_sha256: str) -> str:
     """Everything a pruned archive depends on: its source, the rules, the module list."""
     digest = hashlib.sha256(source_sha256.encode() + b"\0")
-    for rel in ("prune.py", "runtime/app_modules.txt"):
-        digest.update((root / rel).read_bytes() + b"\0")
+    digest.update(Path(prune.__file__).read_bytes() + b"\0")
+    digest.update((root / "runtime" / "app_modules.txt").read_bytes())
     return digest.hexdigest()[:32]
 
 

@@ -489,7 +489,6 @@ def make_project(tmp_path: Path, corrupt: str | None, monkeypatch) -> Path:
         "package-lock.json",
         "runtime/pyodide-shim.mjs",
         "runtime/app_modules.txt",
-        "prune.py",
         vendor.PY_COMPILE_SCRIPT,
     ):
         shutil.copy(ROOT / rel, project / rel)
