@@ -10,11 +10,18 @@ project runs on (and a demo should not depend on one). Versions are pinned in on
 
 Result::
 
-    site/vendor/pyscript/   core.js, core.css and the chunks they import (no source maps)
-    site/vendor/pyodide/    pyodide.mjs, pyodide.asm.{js,wasm}, python_stdlib.zip (.pyc),
-                            pyodide-lock.json (wheel sha256 rewritten), pyodide-shim.mjs,
-                            and the wheels (.pyc)
+    site/vendor/pyscript/   core.js, core.css and the chunks they import (no source maps; not
+                            the editor/terminal/zip chunks the app never loads)
+    site/vendor/pyodide/    pyodide.mjs, pyodide.asm.{js,wasm}, python_stdlib.zip (pruned,
+                            .pyc), pyodide-lock.json (wheel sha256 rewritten), pyodide-shim.mjs,
+                            and the wheels (numpy pruned, .pyc)
     site/vendor/ort/        ort.wasm.min.mjs, ort-wasm-simd-threaded.{mjs,wasm}
+
+Pruned archives (derived step, before compiling): GitHub Pages sends .zip/.whl as stored, so
+every unused module costs first-visit bytes. prune.py cuts python_stdlib.zip and the numpy wheel
+to what the app and Pyodide's package loader import (runtime/app_modules.txt, measured) plus a
+margin of small common modules; vendoring stops if an archive lost a listed module. Pruned
+archives are cached like compiled ones, keyed by source, rules and module list.
 
 Precompiled bytecode (derived step): the npm `python_stdlib.zip` and the Pyodide wheels ship
 only .py sources, so every page load would compile every imported module (seconds of CPU for
@@ -43,11 +50,14 @@ import gzip
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
+
+import prune
 
 ROOT = Path(__file__).resolve().parent
 NPM_PACKAGES = ("@pyscript/core", "onnxruntime-web", "pyodide")
@@ -71,6 +81,15 @@ PY_COMPILE_SCRIPT = "runtime/py_compile.mjs"
 STDLIB_ZIP = "python_stdlib.zip"
 PY_COMPILE_LEVEL = 9  # zlib level of the repacked archives
 PY_COMPILE_TIMEOUT_S = 900
+
+
+# PyScript chunks loaded only on use: CodeMirror by <py-editor>, xterm.js by <py-terminal>, zip.js
+# by a zip/wheel target in [files]. The app uses none of them, so they are not vendored (the
+# service worker would precache ~1 MB of them); see unused_pyscript_chunks().
+PYSCRIPT_ON_USE_ONLY = ("codemirror", "xterm", "zip-")
+HASHED_CHUNK = re.compile(r"-[A-Za-z0-9_-]{8}\.js$")  # Rollup's chunk names: <name>-<8 chars>.js
+STATIC_IMPORT = re.compile(r"""(?:\bfrom|\bimport)\s*["'](\./[^"']+)["']""")
+DYNAMIC_IMPORT = re.compile(r"""\bimport\(\s*["'](\./[^"']+)["']\s*\)""")
 
 
 class VendorError(Exception):
@@ -128,16 +147,19 @@ def check_manifest(manifest: dict, lock: dict) -> list[str]:
 
 
 def input_key(root: Path = ROOT) -> str:
-    """Hash of what determines site/vendor/: lockfile, manifest, shim, compiler, this script."""
+    """Hash of what determines site/vendor/: lockfile, manifest, shim, compiler, module list,
+    this script and prune.py."""
     digest = hashlib.sha256()
     for rel in (
         "package-lock.json",
         "runtime/wheels.json",
         *(f"runtime/{name}" for name in RUNTIME_MODULES),
         PY_COMPILE_SCRIPT,
+        "runtime/app_modules.txt",
     ):
         digest.update(rel.encode() + b"\0" + (root / rel).read_bytes() + b"\0")
     digest.update(Path(__file__).read_bytes())
+    digest.update(Path(prune.__file__).read_bytes())
     return digest.hexdigest()
 
 
@@ -290,6 +312,39 @@ def copy_files(src_dir: Path, names, dest: Path) -> list[Path]:
     return written
 
 
+def unused_pyscript_chunks(dist: Path) -> set[str]:
+    """PyScript files that core.js can only reach through an on-use chunk (PYSCRIPT_ON_USE_ONLY).
+
+    Walks the import graph (static and dynamic relative imports) from the unhashed entry files
+    (core.js, core.css, ...) without entering on-use chunks; what it never reaches is unused.
+    Raises VendorError if a kept file imports an unused one statically (it would fail to load).
+    """
+    names = {p.name for p in dist.iterdir() if p.suffix in (".js", ".css")}
+    on_use = {n for n in names if n.startswith(PYSCRIPT_ON_USE_ONLY)}
+    imports = {}
+    for name in names:
+        text = (dist / name).read_text() if name.endswith(".js") else ""
+        static = {t[2:] for t in STATIC_IMPORT.findall(text)}
+        imports[name] = (static, static | {t[2:] for t in DYNAMIC_IMPORT.findall(text)})
+    reached, todo = set(), [n for n in names if not HASHED_CHUNK.search(n) and n not in on_use]
+    while todo:
+        name = todo.pop()
+        if name in reached or name in on_use:
+            continue
+        reached.add(name)
+        todo += [t for t in imports.get(name, (set(), set()))[1] if t in names]
+    unused = names - reached
+    for name in sorted(reached):
+        broken = imports[name][0] & unused
+        if broken:
+            raise VendorError(
+                f"@pyscript/core's {name} imports {', '.join(sorted(broken))} statically, which "
+                "vendor.py leaves out as loaded only on use (PYSCRIPT_ON_USE_ONLY). Update that "
+                "list for this PyScript version, then rerun `python vendor.py --force`."
+            )
+    return unused
+
+
 def compiled_prefixes(lock: dict, manifest: dict) -> dict[str, str]:
     """{vendored archive name: folder its modules live in, in the browser} for py_compile.mjs."""
     major, minor = lock["info"]["python"].split(".")[:2]
@@ -300,6 +355,65 @@ def compiled_prefixes(lock: dict, manifest: dict) -> dict[str, str]:
             raise VendorError(f"{wheel['name']}: only install_dir 'site' wheels can be precompiled")
         prefixes[wheel["file_name"]] = site_packages
     return prefixes
+
+
+def prune_rules(manifest: dict) -> dict[str, tuple]:
+    """{vendored archive name: (keeps(entry name) -> bool, app_modules.txt section)}."""
+    rules = {STDLIB_ZIP: (prune.stdlib_keeps, "stdlib")}
+    for wheel in manifest["wheels"]:
+        if wheel["name"] == "numpy":
+            rules[wheel["file_name"]] = (prune.numpy_keeps, "numpy")
+    return rules
+
+
+def prune_cache_key(root: Path, source_sha256: str) -> str:
+    """Everything a pruned archive depends on: its source, the rules, the module list."""
+    digest = hashlib.sha256(source_sha256.encode() + b"\0")
+    digest.update(Path(prune.__file__).read_bytes() + b"\0")
+    digest.update((root / "runtime" / "app_modules.txt").read_bytes())
+    return digest.hexdigest()[:32]
+
+
+def check_app_modules(path: Path, modules: list[str], step: str) -> None:
+    """Raise VendorError unless the archive is valid and provides every module in `modules`."""
+    try:
+        prune.check_pruned(path, modules)
+    except prune.PruneError as exc:
+        raise VendorError(
+            f"{exc} (after {step}). Vendoring stops: the app would fail at start-up with an "
+            "ImportError. Fix prune.py (or runtime/app_modules.txt), then rerun "
+            "`python vendor.py --force`."
+        ) from None
+
+
+def prune_archives(root: Path, pyodide_dir: Path, manifest: dict, log) -> dict:
+    """Prune the vendored stdlib zip and numpy wheel in place (see prune.py); return reports.
+
+    Pruned archives are cached in cache_dir()/pruned/, named by prune_cache_key(); each is
+    checked to still hold every module runtime/app_modules.txt lists.
+    """
+    cache = cache_dir() / "pruned"
+    cache.mkdir(parents=True, exist_ok=True)
+    modules = prune.app_modules(root / "runtime" / "app_modules.txt")
+    reports = {}
+    for name, (keeps, section) in prune_rules(manifest).items():
+        path = pyodide_dir / name
+        key = prune_cache_key(root, sha256_file(path))
+        target, meta = cache / f"{key}-{name}", cache / f"{key}.json"
+        if not (target.is_file() and meta.is_file()):
+            target.unlink(missing_ok=True)
+            report = prune.prune_archive(path, target, keeps)
+            check_app_modules(target, modules.get(section, []), "pruning")
+            meta.write_text(json.dumps(report) + "\n")
+        report = json.loads(meta.read_text())
+        check_app_modules(target, modules.get(section, []), "pruning")
+        shutil.copyfile(target, path)
+        reports[name] = report
+        log(
+            f"{name}: pruned {report['entries_before']} -> {report['entries_after']} entries, "
+            f"{report['bytes_before']:,} -> {report['bytes_after']:,} bytes"
+        )
+    return reports
 
 
 def pyc_cache_key(root: Path, source_sha256: str, prefix: str, lock: dict) -> str:
@@ -471,14 +585,23 @@ def vendor(root: Path = ROOT, log=print) -> dict:
     files: list[Path] = []
 
     dist = node_modules / "@pyscript" / "core" / "dist"
+    unused = unused_pyscript_chunks(dist)
     assets = sorted(p.name for p in dist.iterdir() if p.suffix in (".js", ".css"))
-    files += copy_files(dist, assets, vendor_dir / "pyscript")
+    files += copy_files(dist, [a for a in assets if a not in unused], vendor_dir / "pyscript")
+    log(
+        f"@pyscript/core: left out {len(unused)} chunks loaded only by <py-editor>, <py-terminal> "
+        f"or zip targets ({sum((dist / n).stat().st_size for n in unused) / 1e6:.2f} MB)"
+    )
 
     pyodide_dir = vendor_dir / "pyodide"
     files += copy_files(node_modules / "pyodide", PYODIDE_CORE_FILES, pyodide_dir)
     files += copy_files(root / "runtime", RUNTIME_MODULES, pyodide_dir)
     files += extract_wheels(manifest, lock, source, pyodide_dir)
+    pruned = prune_archives(root, pyodide_dir, manifest, log)
     compiled = precompile(root, node_modules, pyodide_dir, lock, manifest, log)
+    modules = prune.app_modules(root / "runtime" / "app_modules.txt")
+    for name, (_keeps, section) in prune_rules(manifest).items():
+        check_app_modules(pyodide_dir / name, modules.get(section, []), "precompiling")
     rewrite_lock(pyodide_dir, lock, manifest, compiled)
 
     files += copy_files(node_modules / "onnxruntime-web" / "dist", ORT_FILES, vendor_dir / "ort")
@@ -492,6 +615,8 @@ def vendor(root: Path = ROOT, log=print) -> dict:
         "key": input_key(root),
         "versions": versions,
         "wheels": {w["file_name"]: w["sha256"] for w in manifest["wheels"]},
+        "pyscript_left_out": sorted(unused),
+        "pruned": pruned,
         "precompiled": compiled,
         "files": {p.relative_to(vendor_dir).as_posix(): p.stat().st_size for p in sorted(files)},
     }

@@ -1,5 +1,6 @@
 """vendor.py: pins agree with Pyodide's lock, corrupt wheels are refused, re-runs are instant,
-and the stdlib zip and wheels ship bytecode made by Pyodide's own Python (py_compile.mjs)."""
+the stdlib zip and numpy wheel are pruned to what the app imports (prune.py) and ship bytecode
+made by Pyodide's own Python (py_compile.mjs), and the vendored Pyodide imports all that is left."""
 
 from __future__ import annotations
 
@@ -11,13 +12,18 @@ import io
 import json
 import re
 import shutil
+import subprocess
 import time
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+import preprocess
+import prune
 import vendor
+from digit_strokes import digit_paths, place, render_rgba
 
 ROOT = Path(__file__).resolve().parent.parent
 VENDOR = ROOT / "site" / "vendor"
@@ -92,10 +98,14 @@ def test_vendored_layout(vendored, lock):
         "onnxruntime-web": "1.30.0",
         "pyodide": "0.27.7",
     }
-    assert set(stamp["precompiled"]) == {
-        "python_stdlib.zip",
-        "numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl",
-    }
+    assert (
+        set(stamp["precompiled"])
+        == set(stamp["pruned"])
+        == {
+            "python_stdlib.zip",
+            "numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl",
+        }
+    )
     for name, digest in stamp["precompiled"].items():
         vendor.verify_sha256(vendored / "pyodide" / name, digest)
     vendor.verify_wheels(vendored / "pyodide", vendor.load_manifest(), vendored_lock_of(vendored))
@@ -117,8 +127,19 @@ def check_precompiled(path: Path, *, source_count: int) -> dict[str, bytes]:
     return entries
 
 
-def test_stdlib_zip_ships_bytecode_only(vendored):
-    entries = check_precompiled(vendored / "pyodide" / "python_stdlib.zip", source_count=511)
+def pruned_names(src: Path, keeps, tmp_path: Path) -> list[str]:
+    """Entry names of `src` pruned by `keeps`, with .py renamed .pyc (what vendor.py ships)."""
+    out = tmp_path / f"pruned-{src.name}"
+    prune.prune_archive(src, out, keeps)
+    with zipfile.ZipFile(out) as archive:
+        return [n + "c" if n.endswith(".py") else n for n in archive.namelist()]
+
+
+def test_stdlib_zip_ships_bytecode_only(vendored, tmp_path):
+    npm_zip = ROOT / "node_modules" / "pyodide" / "python_stdlib.zip"
+    names = pruned_names(npm_zip, prune.stdlib_keeps, tmp_path)
+    pycs = [n for n in names if n.endswith(".pyc")]
+    entries = check_precompiled(vendored / "pyodide" / "python_stdlib.zip", source_count=len(pycs))
     for module in (
         "os",
         "re/__init__",
@@ -127,16 +148,19 @@ def test_stdlib_zip_ships_bytecode_only(vendored):
         "asyncio/base_events",
     ):
         assert f"{module}.pyc" in entries
-    # Same entries as npm's zip otherwise, in the same order.
-    with zipfile.ZipFile(ROOT / "node_modules" / "pyodide" / "python_stdlib.zip") as original:
-        names = [n + "c" if n.endswith(".py") else n for n in original.namelist()]
+    # The pruned npm zip's entries otherwise, in the same order.
     with zipfile.ZipFile(vendored / "pyodide" / "python_stdlib.zip") as archive:
         assert archive.namelist() == names
 
 
-def test_numpy_wheel_ships_bytecode_and_a_matching_record(vendored):
+def test_numpy_wheel_ships_bytecode_and_a_matching_record(vendored, tmp_path):
     wheel = vendor.load_manifest()["wheels"][0]
-    entries = check_precompiled(vendored / "pyodide" / wheel["file_name"], source_count=174)
+    source = tmp_path / wheel["file_name"]
+    source.write_bytes(original_wheel(wheel))
+    names = pruned_names(source, prune.numpy_keeps, tmp_path)
+    count = len([n for n in names if n.endswith(".pyc")])
+    entries = check_precompiled(vendored / "pyodide" / wheel["file_name"], source_count=count)
+    assert list(entries) == names
     assert {"numpy/__init__.pyc", "numpy/_core/multiarray.pyc", "numpy/linalg/linalg.pyc"} <= set(
         entries
     )
@@ -161,6 +185,218 @@ def test_vendored_lock_has_the_precompiled_wheel_sha256(vendored, lock, vendored
     assert vendored_lock == lock  # nothing else changed
     text = (vendored / "pyodide" / "pyodide-lock.json").read_bytes()
     assert gzip.decompress((vendored / "pyodide" / "pyodide-lock.json.gz").read_bytes()) == text
+
+
+def test_pruned_archives_are_smaller_and_hold_what_the_app_imports(vendored):
+    stamp = json.loads((vendored / vendor.STAMP_NAME).read_text())
+    modules = prune.app_modules()
+    assert len(modules["stdlib"]) > 100 and len(modules["numpy"]) > 50
+    folder = vendored / "pyodide"
+    stdlib, numpy_wheel = vendor.STDLIB_ZIP, vendor.load_manifest()["wheels"][0]["file_name"]
+    for name, section in ((stdlib, "stdlib"), (numpy_wheel, "numpy")):
+        report = stamp["pruned"][name]
+        assert report["bytes_after"] < 0.6 * report["bytes_before"], name
+        assert prune.missing_modules(folder / name, modules[section]) == [], name
+    # GitHub Pages sends .zip/.whl as stored: these sizes are first-visit bytes.
+    assert (folder / stdlib).stat().st_size < 2_300_000
+    assert (folder / numpy_wheel).stat().st_size < 2_150_000
+
+    with zipfile.ZipFile(folder / stdlib) as archive:
+        names = set(archive.namelist())
+    # Pyodide's package loader needs these to install a wheel.
+    for kept in ("email/__init__", "tarfile", "zipfile/__init__", "importlib/metadata/__init__"):
+        assert f"{kept}.pyc" in names
+    for dropped in (
+        "unittest/__init__",
+        "xml/__init__",
+        "http/__init__",
+        "pydoc",
+        "encodings/cp1251",
+    ):
+        assert f"{dropped}.pyc" not in names
+
+    with zipfile.ZipFile(folder / numpy_wheel) as archive:
+        names = set(archive.namelist())
+    assert "numpy/_core/_multiarray_tests.cpython-312-wasm32-emscripten.so" in names
+    assert not [n for n in names if n.endswith((".pyi", ".pxd", ".a", ".h"))]
+    for dropped in (
+        "random",
+        "fft",
+        "f2py",
+        "polynomial",
+        "testing",
+        "typing",
+        "_core/include",
+    ):
+        assert not [n for n in names if n.startswith(f"numpy/{dropped}/")], dropped
+    assert not [n for n in names if "_umath_tests" in n or "lapack_lite" in n]
+
+
+def test_prune_archive_drops_entries_and_record_rows_deterministically(tmp_path):
+    src = tmp_path / "pkg-1.0-py3-none-any.whl"
+    files = {
+        "pkg/__init__.py": b"x = 1\n",
+        "pkg/tests/test_x.py": b"assert True\n",
+        "pkg/x.pyi": b"x: int\n",
+    }
+    with zipfile.ZipFile(src, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("pkg/", b"")
+        archive.writestr("pkg/tests/", b"")
+        for name, data in files.items():
+            archive.writestr(name, data)
+        rows = "".join(f"{name},sha256=x,{len(data)}\n" for name, data in files.items())
+        archive.writestr("pkg-1.0.dist-info/RECORD", rows + "pkg-1.0.dist-info/RECORD,,\n")
+
+    def keeps(name: str) -> bool:
+        return not (name.startswith("pkg/tests/") or name.endswith(".pyi"))
+
+    report = prune.prune_archive(src, tmp_path / "a.whl", keeps)
+    prune.prune_archive(src, tmp_path / "b.whl", keeps)
+    assert (tmp_path / "a.whl").read_bytes() == (tmp_path / "b.whl").read_bytes()
+    assert report["entries_before"] == 6 and report["entries_after"] == 3
+    with zipfile.ZipFile(tmp_path / "a.whl") as archive:
+        assert archive.namelist() == ["pkg/", "pkg/__init__.py", "pkg-1.0.dist-info/RECORD"]
+        record = archive.read("pkg-1.0.dist-info/RECORD").decode()
+    assert record == "pkg/__init__.py,sha256=x,6\npkg-1.0.dist-info/RECORD,,\n"
+
+
+def test_a_module_lost_by_pruning_stops_vendoring(tmp_path):
+    npm_zip = ROOT / "node_modules" / "pyodide" / "python_stdlib.zip"
+    out = tmp_path / "python_stdlib.zip"
+    prune.prune_archive(
+        npm_zip, out, lambda name: prune.stdlib_keeps(name) and "email/" not in name
+    )
+    with pytest.raises(
+        vendor.VendorError, match=r"lost modules the app imports: email,.*prune\.py"
+    ):
+        vendor.check_app_modules(out, prune.app_modules()["stdlib"], "pruning")
+
+
+# Run by the vendored Pyodide under Node: import every module the pruned archives hold, then
+# preprocess drawings with site/preprocess.py and use numpy the ways site/*.py may.
+IN_PYODIDE = """
+import base64, glob, importlib, json, sys, types, zipfile
+import numpy as np
+
+SITE = "/lib/python3.12/site-packages/"
+names = zipfile.ZipFile("/lib/python312.zip").namelist()
+names += [p[len(SITE):] for p in glob.glob(SITE + "numpy/**/*", recursive=True)]
+modules = set()
+for name in names:
+    stem = name.split(".cpython-")[0] if ".cpython-" in name else name.rpartition(".")[0]
+    if name.endswith((".py", ".pyc", ".so")) and "-" not in stem:
+        modules.add(stem.replace("/", ".").removesuffix(".__init__"))
+failed = {}
+for module in sorted(modules):
+    try:
+        importlib.import_module(module)
+    except BaseException as error:
+        failed[module] = f"{type(error).__name__}: {error}"
+
+preprocess = sys.modules["preprocess"] = types.ModuleType("preprocess")
+exec(compile(PREPROCESS, "preprocess.py", "exec"), preprocess.__dict__)
+images = []
+for data, shape in DRAWINGS:
+    rgba = np.frombuffer(base64.b64decode(data), np.uint8).reshape(shape)
+    images.append(preprocess.describe(rgba).image.tolist())
+a = np.array([[3.0, 1.0], [1.0, 2.0]])
+numeric = {
+    "solve": np.linalg.solve(a, [9.0, 8.0]).tolist(),
+    "norm": float(np.linalg.norm(a)),
+    "einsum": np.einsum("ij,j->i", a, [1.0, 1.0]).tolist(),
+    "median": float(np.median([3, 1, 2])),
+    "pad": np.pad(np.ones((1, 1)), 1).sum().item(),
+}
+a = np.arange(12, dtype=np.float32).reshape(3, 4)
+for call in CALLS:  # numpy the ways site/*.py use it (some load modules lazily, like np.median)
+    try:
+        eval(call)
+    except BaseException as error:
+        failed[call] = f"{type(error).__name__}: {error}"
+json.dumps({"modules": len(modules), "failed": failed, "images": images, "numeric": numeric})
+"""
+
+
+# numpy functions used by site/*.py (and segment/learn/verdict/look_inside on main), beyond the
+# ones `import numpy` already loaded: a call that needs a pruned module fails here, not in a user's
+# browser.
+NUMPY_CALLS = [
+    "np.median(a)",
+    "np.ptp(a)",
+    "np.unique([3, 1, 3])",
+    "np.isin([1, 2], [2])",
+    "np.interp(1.5, [1, 2], [10, 20])",
+    "np.convolve([1, 2], [1, 1])",
+    "np.delete([1, 2], 1)",
+    "np.nan_to_num([np.nan])",
+    "np.linalg.norm(a)",
+    "np.mgrid[0:2, 0:2]",
+    "np.meshgrid([1, 2], [1, 2])",
+    "np.searchsorted([1, 3], 2)",
+    "np.take_along_axis(a, np.argsort(a, 1), 1)",
+    "np.cumsum(a)",
+    "np.diff(a)",
+    "np.hypot(3, 4)",
+    "np.rint(a)",
+    "np.round(a, 1)",
+    "np.tile(a, 2)",
+    "np.eye(2)",
+    "np.atleast_2d(1)",
+    "np.vstack([a, a])",
+    "np.stack([a, a])",
+    "np.mean(a)",
+    "np.where(a > 5, 1, 0)",
+    "np.log(a + 1)",
+    "np.prod(a)",
+    "np.append(a, 1)",
+    "np.repeat(a, 2)",
+    "np.linspace(0, 1, 3)",
+    "np.minimum.at(a, [0], 1)",
+    "np.maximum.reduce(a)",
+    "np.pad(a, 1)",
+    "np.einsum('ij->j', a)",
+    "np.isfinite(a).all()",
+]
+
+
+def test_vendored_pyodide_imports_all_it_holds_and_preprocesses_like_cpython(vendored, tmp_path):
+    """The pruned, precompiled archives under the real vendored Pyodide (Node): nothing left in
+    them fails to import, numpy installs through the vendored lock (sha256 checked), and the
+    app's preprocessing gives CPython's result."""
+    paths = place(digit_paths(5, "hand"), 280, 0.6, (140, 140))
+    transparent = render_rgba(paths, 280, 14.0)  # ink in alpha, as the canvas gives it
+    opaque = np.full_like(transparent, 255)  # dark ink on white: the median-background path
+    opaque[..., :3] = 255 - transparent[..., 3:]
+    drawings = [transparent, opaque]
+    encoded = [(base64.b64encode(d.tobytes()).decode(), list(d.shape)) for d in drawings]
+    script = tmp_path / "check.py"
+    source = (ROOT / "site" / "preprocess.py").read_text()
+    script.write_text(
+        f"PREPROCESS = {source!r}\nDRAWINGS = {encoded!r}\nCALLS = {NUMPY_CALLS!r}\n{IN_PYODIDE}"
+    )
+    result = subprocess.run(
+        [
+            "node",
+            str(ROOT / "tests" / "pyodide_run.mjs"),
+            str(vendored / "pyodide"),
+            "numpy",
+            str(script),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["modules"] > 300
+    assert report["failed"] == {}
+    for drawing, image in zip(drawings, report["images"], strict=True):
+        expected = preprocess.describe(drawing).image
+        np.testing.assert_allclose(np.asarray(image, np.float32), expected, atol=1e-6)
+    numeric = report["numeric"]
+    assert numeric["solve"] == pytest.approx([2.0, 3.0])
+    assert numeric["norm"] == pytest.approx(float(np.linalg.norm([[3, 1], [1, 2]])))
+    assert (numeric["einsum"], numeric["median"], numeric["pad"]) == ([4.0, 3.0], 2.0, 1.0)
 
 
 def test_py_compile_script_compiles_keeps_broken_source_and_rewrites_record(tmp_path):
@@ -225,11 +461,35 @@ def test_check_compiled_refuses_wrong_magic_and_leftover_source(tmp_path):
 
 
 def test_pyscript_chunks_are_all_present(vendored):
-    """Every relative import in the vendored PyScript bundle resolves to a vendored file."""
+    """Every static import in the vendored PyScript bundle resolves to a vendored file; dynamic
+    imports that do not are the on-use chunks (editor, terminal, zip) left out on purpose."""
     folder = vendored / "pyscript"
+    stamp = json.loads((vendored / vendor.STAMP_NAME).read_text())
+    left_out = set(stamp["pyscript_left_out"])
+    assert {n for n in left_out if n.startswith(("codemirror", "xterm", "zip-"))}
     for js in folder.glob("*.js"):
-        for target in re.findall(r"""(?:import\(|from)\s*["'](\./[^"']+)["']""", js.read_text()):
+        text = js.read_text()
+        for target in vendor.STATIC_IMPORT.findall(text):
             assert (folder / target).is_file(), f"{js.name} imports missing {target}"
+        for target in vendor.DYNAMIC_IMPORT.findall(text):
+            assert (folder / target).is_file() or target[2:] in left_out, f"{js.name}: {target}"
+    assert not [n for n in left_out if (folder / n).exists()]
+    assert (folder / "core.js").is_file() and (folder / "core.css").is_file()
+
+
+def test_unused_pyscript_chunks_refuses_a_static_import_of_one(tmp_path):
+    (tmp_path / "core.js").write_text('export{a}from"./core-AAAAAAAA.js";')
+    (tmp_path / "core-AAAAAAAA.js").write_text('const e=()=>import("./py-editor-BBBBBBBB.js");')
+    (tmp_path / "py-editor-BBBBBBBB.js").write_text(
+        'const c=()=>import("./codemirror-CCCCCCCC.js");'
+    )
+    (tmp_path / "codemirror-CCCCCCCC.js").write_text('import{x}from"./index-DDDDDDDD.js";')
+    (tmp_path / "index-DDDDDDDD.js").write_text("export const x=1;")
+    unused = vendor.unused_pyscript_chunks(tmp_path)
+    assert unused == {"codemirror-CCCCCCCC.js", "index-DDDDDDDD.js"}
+    (tmp_path / "core-AAAAAAAA.js").write_text('import{x}from"./codemirror-CCCCCCCC.js";')
+    with pytest.raises(vendor.VendorError, match="core-AAAAAAAA.js imports codemirror-CCCCCCCC"):
+        vendor.unused_pyscript_chunks(tmp_path)
 
 
 def test_ort_module_loads_only_the_vendored_wasm_build(vendored):
@@ -278,6 +538,7 @@ def make_project(tmp_path: Path, corrupt: str | None, monkeypatch) -> Path:
         "package.json",
         "package-lock.json",
         "runtime/pyodide-shim.mjs",
+        "runtime/app_modules.txt",
         vendor.PY_COMPILE_SCRIPT,
     ):
         shutil.copy(ROOT / rel, project / rel)
