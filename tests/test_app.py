@@ -201,7 +201,9 @@ def test_browser_and_cpython_preprocessing_agree(app):
     assert np.abs(cpython_input.ravel() - browser_input).max() <= 1e-6
     contract = json.loads((SITE / "model" / "model.json").read_text())
     session = onnxruntime.InferenceSession(str(SITE / "model" / contract["file"]))
-    (cpython_probs,) = session.run(None, {session.get_inputs()[0].name: cpython_input})
+    (cpython_probs,) = session.run(
+        [contract["output"]["name"]], {contract["input"]["name"]: cpython_input}
+    )
     assert str(int(cpython_probs.argmax())) == predicted
 
 
