@@ -15,6 +15,7 @@ shipped model folder.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import sys
 import time
@@ -82,6 +83,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, default=None, help=f"default {DEFAULT_OUT}")
     p.add_argument("--data", type=Path, default=None, help=f"default {data.DEFAULT_DATA_DIR}")
     p.add_argument("--quick", action="store_true", help="tiny smoke-test build")
+    p.add_argument(
+        "--init", type=Path, default=None, help="start from this ONNX model's weights (warm start)"
+    )
+    p.add_argument(
+        "--lr", type=float, default=None, help=f"peak learning rate (default {train.LEARNING_RATE})"
+    )
     p.add_argument("--no-cache", action="store_true", help="re-render canvas sets, no disk cache")
     p.add_argument(
         "--extra",
@@ -193,6 +200,12 @@ def main(argv: list[str] | None = None) -> int:
     from build_model import calibrate, card, evaluate, export  # imports TensorFlow (slow)
 
     cfg = train.TrainConfig(seed=args.seed, epochs=args.epochs)
+    if args.init:
+        # Read now: the build may be about to overwrite that very file.
+        cfg.init_onnx = str(args.init)
+        init_sha = hashlib.sha256(args.init.read_bytes()).hexdigest()
+    if args.lr:
+        cfg.learning_rate = args.lr
     if args.quick:
         cfg.canvas_per_epoch = len(x_canvas) + len(x_stroke)
         cfg.nondigits_per_epoch = len(x_nd)
@@ -297,6 +310,9 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = {
         "batch_size": cfg.batch_size,
+        "initial_weights": (
+            f"warm start from {args.init} (sha256 {init_sha})" if args.init else "random (seeded)"
+        ),
         "optimizer": f"Adam, warm-up 1 epoch to {cfg.learning_rate:g}, cosine to "
         f"{cfg.learning_rate * cfg.lr_floor:g}",
         "canvas_per_epoch": cfg.canvas_per_epoch,

@@ -267,7 +267,7 @@ validation seed) and written into model.json "verdict": **digit ≥ {digit:.4f}*
 before the model). Rule: {t.get("rule", "")}.
 {choice}
 {header}
-|------:|---:|---:|---:|---:|
+|---|---:|---:|---:|---:|---:|
 {rows}
 
 Goals: ≥ {GOAL_REFUSED:.0%} of held-out non-digits refused; ≥ {GOAL_ACCEPTED:.0%} of canvas-style

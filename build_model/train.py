@@ -55,6 +55,7 @@ class TrainConfig:
     shift_raw: int = SHIFT_RAW
     shift_canvas: int = SHIFT_CANVAS
     nondigits_per_epoch: int = NONDIGITS_PER_EPOCH
+    init_onnx: str | None = None  # start from this exported model's weights (warm start)
 
 
 @dataclass
@@ -138,6 +139,10 @@ def train(data: TrainData, cfg: TrainConfig, log=print) -> TrainResult:
     keras.utils.set_random_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     model = build_cnn()
+    if cfg.init_onnx:
+        from build_model.warmstart import weights_from_onnx
+
+        model.set_weights(weights_from_onnx(cfg.init_onnx))
     n_canvas = min(cfg.canvas_per_epoch, len(data.x_canvas))
     n_nd = 0 if data.x_nondigits is None else min(cfg.nondigits_per_epoch, len(data.x_nondigits))
     per_epoch = len(data.x_raw) + n_canvas + n_nd

@@ -45,18 +45,14 @@ def verdicts(probs: np.ndarray, thresholds: dict | None) -> list[str]:
     t = thresholds if thresholds else FALLBACK
     if t.get("score", "max_prob") != "max_prob":
         raise ValueError(f"unknown verdict score {t.get('score')!r}")
-    s = score(np.atleast_2d(probs))
-    bad = ~np.isfinite(s)
-    return [
-        NOT_A_DIGIT
-        if b
-        else DIGIT
-        if v >= t["digit"]
-        else UNSURE
-        if v >= t["unsure"]
-        else NOT_A_DIGIT
-        for v, b in zip(s, bad, strict=True)
-    ]
+    digit, unsure = float(t["digit"]), float(t["unsure"])
+
+    def one(v: float) -> str:
+        if not np.isfinite(v):  # a broken output never claims a digit
+            return NOT_A_DIGIT
+        return DIGIT if v >= digit else UNSURE if v >= unsure else NOT_A_DIGIT
+
+    return [one(float(v)) for v in score(np.atleast_2d(probs))]
 
 
 def verdict(probs: np.ndarray, thresholds: dict | None) -> str:
