@@ -63,7 +63,12 @@ STDLIB_MARGIN = """
     gettext argparse timeit _strptime _threading_local sre_compile sre_constants sre_parse
     stringprep
 """
-STDLIB_KEEP = _words(STDLIB_APP + STDLIB_PYODIDE + STDLIB_MARGIN)
+# PyScript's own Python package (pyscript.display, .web, ...), which the benchmark's bare
+# PyScript reference page and any <script type="py"> load from the same vendored stdlib.
+STDLIB_PYSCRIPT = """
+    html json
+"""
+STDLIB_KEEP = _words(STDLIB_APP + STDLIB_PYODIDE + STDLIB_MARGIN + STDLIB_PYSCRIPT)
 # Codecs kept: what the app and the loader use, plus the common ones of the web and of files.
 ENCODINGS_KEEP = _words(
     """

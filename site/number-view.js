@@ -60,7 +60,7 @@ export class NumberView {
     this.numberEl = root.querySelector("[data-testid=number]");
     this.listEl = root.querySelector("[data-testid=digits]");
     this.noteEl = root.querySelector("[data-testid=number-note]");
-    this.liveEl = root.querySelector("[aria-live]");
+    this.liveEl = root.querySelector("[aria-live=polite]");
     this.onSelect = onSelect;
     this.overlay = overlay;
     this.announceDelay = announceDelay;
@@ -163,6 +163,8 @@ export class NumberView {
   }
 
   #announce() {
+    // One digit (or nothing) is the single-digit view's to announce: only numbers are spoken here.
+    if (this.result.state !== "digits" || this.result.digits.length < 2) return;
     const text = spoken(this.result);
     if (text === this.spokenText || !this.liveEl) return;
     this.spokenText = text;
