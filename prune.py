@@ -66,7 +66,7 @@ STDLIB_MARGIN = """
 # PyScript's own Python package (pyscript.display, .web, ...), which the benchmark's bare
 # PyScript reference page and any <script type="py"> load from the same vendored stdlib.
 STDLIB_PYSCRIPT = """
-    html json
+    html _markupbase json
 """
 STDLIB_KEEP = _words(STDLIB_APP + STDLIB_PYODIDE + STDLIB_MARGIN + STDLIB_PYSCRIPT)
 # Codecs kept: what the app and the loader use, plus the common ones of the web and of files.
