@@ -232,6 +232,18 @@ def _render_chunk(args: tuple[np.ndarray, int, int, RenderConfig]) -> np.ndarray
     return out
 
 
+def map_chunks(render, tasks: list, workers: int = WORKERS) -> list:
+    """``[render(task) for task in tasks]``, over ``workers`` processes when there are several.
+
+    Each chunk's rng depends only on its task, so the result does not depend on ``workers``.
+    """
+    if workers <= 1 or len(tasks) <= 1:
+        return [render(task) for task in tasks]
+    # spawn: never fork a process that may already hold TensorFlow threads.
+    with mp.get_context("spawn").Pool(workers) as pool:
+        return pool.map(render, tasks, chunksize=1)
+
+
 def render_dataset(
     images: np.ndarray, seed: int, cfg: RenderConfig = TRAIN_CONFIG, workers: int = WORKERS
 ) -> np.ndarray:
@@ -243,12 +255,7 @@ def render_dataset(
         (np.asarray(images[start : start + CHUNK]), seed, index, cfg)
         for index, start in enumerate(range(0, len(images), CHUNK))
     ]
-    if workers <= 1 or len(tasks) == 1:
-        parts = [_render_chunk(task) for task in tasks]
-    else:
-        # spawn: never fork a process that may already hold TensorFlow threads.
-        with mp.get_context("spawn").Pool(workers) as pool:
-            parts = pool.map(_render_chunk, tasks, chunksize=1)
+    parts = map_chunks(_render_chunk, tasks, workers)
     if not parts:
         return np.empty((0, 28, 28, 1), dtype=np.float32)
     return np.concatenate(parts)

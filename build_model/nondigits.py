@@ -24,12 +24,12 @@ S/s/$ (5), G/b/δ (6), B/β (8), g/q/a/d/P/p (9), y/Y (4), and ( ) / \\ | [ ] { 
 from __future__ import annotations
 
 import math
-import multiprocessing as mp
 import os
 
 import numpy as np
 
 from build_model import strokes
+from build_model.augment import map_chunks
 from build_model.hershey_glyphs import glyph_strokes
 from build_model.strokes import Drawing
 
@@ -331,11 +331,7 @@ def render_nondigits(
         (seed, index, min(CHUNK, count - start), heldout)
         for index, start in enumerate(range(0, count, CHUNK))
     ]
-    if workers <= 1 or len(tasks) <= 1:
-        parts = [_render_chunk(t) for t in tasks]
-    else:
-        with mp.get_context("spawn").Pool(workers) as pool:
-            parts = pool.map(_render_chunk, tasks, chunksize=1)
+    parts = map_chunks(_render_chunk, tasks, workers)
     if not parts:
         return np.empty((0, 28, 28, 1), np.float32), []
     return np.concatenate([p[0] for p in parts]), [n for p in parts for n in p[1]]

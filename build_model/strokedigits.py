@@ -15,12 +15,12 @@ used here: these templates are this module's own, and every sample is randomised
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
 
 import numpy as np
 
 from build_model import strokes
+from build_model.augment import map_chunks
 from build_model.nondigits import _arc, _spline
 
 CHUNK = 500
@@ -254,11 +254,7 @@ def render_digits(count: int, seed: int, workers: int = WORKERS) -> tuple[np.nda
         (seed, index, min(CHUNK, count - start))
         for index, start in enumerate(range(0, count, CHUNK))
     ]
-    if workers <= 1 or len(tasks) <= 1:
-        parts = [_render_chunk(t) for t in tasks]
-    else:
-        with mp.get_context("spawn").Pool(workers) as pool:
-            parts = pool.map(_render_chunk, tasks, chunksize=1)
+    parts = map_chunks(_render_chunk, tasks, workers)
     if not parts:
         return np.empty((0, 28, 28, 1), np.float32), np.empty(0, np.int64)
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]).astype(

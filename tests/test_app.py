@@ -35,9 +35,15 @@ def canvas_box(page) -> dict:
 
 def draw(page, digit: int, style: str = "hand", size: float = 0.6, centre=(0.5, 0.5)) -> None:
     """Draw a digit's strokes with real mouse moves (one move per path point)."""
+    draw_paths(page, digit_paths(digit, style), size, centre)
+
+
+def draw_paths(page, unit_paths, size: float = 0.6, centre=(0.5, 0.5)) -> None:
+    """Draw polylines of the unit box (digit_strokes' format) with real mouse moves, scaled to
+    `size` of the canvas around `centre` (fractions of the canvas)."""
     box = canvas_box(page)
     side = box["width"]
-    paths = place(digit_paths(digit, style), side, size, (centre[0] * side, centre[1] * side))
+    paths = place(unit_paths, side, size, (centre[0] * side, centre[1] * side))
     for stroke in paths:
         x, y = stroke[0]
         page.mouse.move(box["x"] + x, box["y"] + y)

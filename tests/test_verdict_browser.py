@@ -5,25 +5,10 @@ from __future__ import annotations
 
 import pytest
 from conftest import guarded_page
-from test_app import canvas_box, draw, wait_ready
+from test_app import canvas_box, draw, draw_paths, wait_ready
 from test_verdict import NON_DIGITS
 
-from digit_strokes import place
-
 pytestmark = pytest.mark.browser
-
-
-def draw_paths(page, unit_paths, size=0.6) -> None:
-    """Draw unit-box polylines centred on the canvas with real mouse moves."""
-    box = canvas_box(page)
-    side = box["width"]
-    for stroke in place(unit_paths, side, size, (side / 2, side / 2)):
-        x, y = stroke[0]
-        page.mouse.move(box["x"] + x, box["y"] + y)
-        page.mouse.down()
-        for x, y in stroke[1:]:
-            page.mouse.move(box["x"] + x, box["y"] + y)
-        page.mouse.up()
 
 
 def verdict_of(page) -> tuple[str, str]:
