@@ -278,8 +278,9 @@ class SiteHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if not head_only:
-            self.wfile.write(body)
+            # Logged before writing: a client that has read the body finds it in the log.
             self.server.sent.append((PRECACHE_URL_PATH, len(body)))
+            self.wfile.write(body)
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 - stdlib signature
         if not self.server.quiet:
