@@ -10,7 +10,7 @@ with the panel closed, then the same with it open. Measured on the page:
 
 - every ONNX run (batch size and fetched output names) the compute worker reports with each
   reading (`reading.runs`), by wrapping the engine's read() that app.js calls;
-- the panel's renders (look-inside.js `stats`), each with the stage times main.py attached
+- the panel's renders (look-inside.js `stats`), each with the stage times worker.py attached
   (activations run, occlusion run, numpy arrangement, conversion to JS, where reported) and
   the paint time in JS;
 - the app's own updates (benchmarks/live.py's probe: probability bars changing).

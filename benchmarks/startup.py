@@ -3,12 +3,11 @@
 One cold load (fresh profile) and one warm load (same profile, browser relaunched), each with:
 
 - an init script that timestamps (page clock, 0 = navigation start) PyScript's progress events,
-  Pyodide's console messages ("Loading numpy", ...) and every WebAssembly compile /
-  instantiate call with its size — Pyodide's interpreter, numpy's extension modules, ORT;
-- an instrumented copy of the Python entry point (site/worker.py, the compute worker; or an
-  older site/main.py) served in place of the real one (serve.py overrides; the site is not
-  changed) that marks when it starts, after each import, and when it finishes, plus the
-  worker's own start-up stages (engine.js bootMarks) as `worker ...` events;
+  console messages and WebAssembly compile / instantiate calls made on the page itself (the
+  compute worker's own compiles show in the Chrome trace below);
+- an instrumented copy of site/worker.py served in place of the real one (serve.py overrides;
+  the site is not changed) that marks when it starts, after each import, and when it finishes,
+  plus the worker's own start-up stages (engine.js bootMarks), all as `worker ...` events;
 - the resource timing waterfall, and a Chrome trace (CDP Tracing; open in chrome://tracing or
   Perfetto) in artifacts/profile-{cold,warm}-trace.json.
 
@@ -52,25 +51,21 @@ HOOKS = r"""
 
 
 def instrumented_python(path: Path) -> tuple[str, Path]:
-    """The page's Python entry point with marks at its start, after each import and at its end.
+    """site/worker.py with marks at its start, after each import and at its end.
 
-    Returns (URL path, instrumented copy written to `path`'s folder). The compute worker
-    (site/worker.py) marks through the shim's `bootMark` (engine.js `bootMarks()`, collected
-    as `worker <stage>` events); the older main-thread site/main.py through the page's
-    `__benchMark`.
+    Returns (URL path, instrumented copy written to `path`'s folder). It marks through the
+    shim's `bootMark` (engine.js `bootMarks()`, collected as `worker <stage>` events).
     """
-    worker = (ROOT / "site" / "worker.py").is_file()
-    name = "worker.py" if worker else "main.py"
-    call = "_bench_js.bootMark" if worker else "_bench_js.__benchMark"
-    out = ["import js as _bench_js", f"{call}('{name}: start')"]
-    for line in (ROOT / "site" / name).read_text().splitlines():
+    call = "_bench_js.bootMark"
+    out = ["import js as _bench_js", f"{call}('worker.py: start')"]
+    for line in (ROOT / "site" / "worker.py").read_text().splitlines():
         out.append(line)
         if re.match(r"(import|from) \S+", line):
-            out.append(f"{call}('{name}: {line.strip()}')")
-    out.append(f"{call}('{name}: end')")
-    copy = Path(path) / name
+            out.append(f"{call}('worker.py: {line.strip()}')")
+    out.append(f"{call}('worker.py: end')")
+    copy = Path(path) / "worker.py"
     copy.write_text("\n".join(out) + "\n")
-    return f"/{name}", copy
+    return "/worker.py", copy
 
 
 TRACE_CATEGORIES = ",".join(

@@ -16,24 +16,10 @@ from conftest import guarded_page
 from test_app import wait_ready
 from test_look_inside import SHIPPED, model_dir
 
+from benchmarks.look_inside import COUNT_RUNS_JS
 from digit_strokes import digit_paths, place
 
 pytestmark = pytest.mark.browser
-
-# Records every ONNX run the compute worker reports with each reading (`reading.runs`: batch
-# size and fetched output names), by wrapping the engine's read() that app.js calls.
-PROBE_JS = """async () => {
-  const runs = (window.__runs = []);
-  const engine = window.mnistDraw.engine;
-  const read = engine.read;
-  engine.read = async (...args) => {
-    const reading = await read(...args);
-    for (const run of reading.runs ?? [])
-      runs.push({ batch: run.batch, fetches: [...run.fetches] });
-    return reading;
-  };
-  window.__panel = await import('./look-inside.js');
-}"""
 
 # Per layer: how many tiles the grid has and how many are non-trivial (some pixel above the
 # bottom colour of the layer's scale, i.e. something fired), read back from the painted canvas.
@@ -132,7 +118,7 @@ def test_panel_shows_every_layer_and_costs_nothing_closed(browser, site_url, mod
     with guarded_page(browser, "look_inside", **options) as (_, page, _):
         page.goto(site_url)
         wait_ready(page)
-        page.evaluate(PROBE_JS)
+        page.evaluate(COUNT_RUNS_JS)
         panel = page.locator("[data-testid=look-inside]")
         assert not panel.evaluate("el => el.open"), "the panel must start closed"
 
