@@ -72,13 +72,17 @@ PYODIDE_CORE_FILES = (
 # (from env.wasm.wasmPaths, else from its own folder), which loads ort-wasm-simd-threaded.wasm.
 ORT_FILES = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
 # Our ES modules that sit beside pyodide.mjs: the loader PyScript is pointed at.
-RUNTIME_MODULES = ("pyodide-shim.mjs",)
+RUNTIME_MODULES = ("pyodide-shim.mjs", "pyodide-snapshot.mjs", "snapshot-worker.mjs")
+# Names the inputs of a browser-made Pyodide memory snapshot (see runtime/pyodide-snapshot.mjs):
+# the sha256 of everything the snapshot's memory depends on. A new key = a new snapshot.
+SNAPSHOT_KEY_NAME = "snapshot-key.json"
 STAMP_NAME = ".stamp.json"
 GZIP_SUFFIXES = (".js", ".mjs", ".css", ".wasm", ".json")
 GZIP_MIN_BYTES = 16 * 1024
 GZIP_MIN_SAVING = 0.10  # keep a .gz only if it is at least 10% smaller
 PY_COMPILE_SCRIPT = "runtime/py_compile.mjs"
 STDLIB_ZIP = "python_stdlib.zip"
+SNAPSHOT_INPUTS = (*PYODIDE_CORE_FILES, "pyodide-snapshot.mjs")  # plus the vendored wheels
 PY_COMPILE_LEVEL = 9  # zlib level of the repacked archives
 PY_COMPILE_TIMEOUT_S = 900
 
@@ -547,6 +551,16 @@ def rewrite_lock(pyodide_dir: Path, lock: dict, manifest: dict, hashes: dict) ->
     (pyodide_dir / "pyodide-lock.json").write_text(json.dumps(lock))  # npm's own formatting
 
 
+def write_snapshot_key(pyodide_dir: Path) -> Path:
+    """snapshot-key.json: one hash of every file a Pyodide memory snapshot depends on."""
+    digest = hashlib.sha256()
+    for path in [*(pyodide_dir / n for n in SNAPSHOT_INPUTS), *sorted(pyodide_dir.glob("*.whl"))]:
+        digest.update(path.name.encode() + b"\0" + sha256_file(path).encode() + b"\0")
+    out = pyodide_dir / SNAPSHOT_KEY_NAME
+    out.write_text(json.dumps({"key": digest.hexdigest()[:32]}) + "\n")
+    return out
+
+
 def write_gzip_siblings(files: list[Path]) -> list[Path]:
     """Write `<file>.gz` next to big compressible files; return the .gz files kept."""
     written = []
@@ -603,6 +617,7 @@ def vendor(root: Path = ROOT, log=print) -> dict:
     for name, (_keeps, section) in prune_rules(manifest).items():
         check_app_modules(pyodide_dir / name, modules.get(section, []), "precompiling")
     rewrite_lock(pyodide_dir, lock, manifest, compiled)
+    files.append(write_snapshot_key(pyodide_dir))
 
     files += copy_files(node_modules / "onnxruntime-web" / "dist", ORT_FILES, vendor_dir / "ort")
     files += write_gzip_siblings(files)

@@ -7,7 +7,10 @@
  * 2. Parallel start: `?preload=<url>` on this module's URL names a module (relative to this
  *    file) to import before Python loads, so its downloads run while Pyodide boots (the app
  *    preloads its model and onnxruntime-web this way).
- * 3. Progress: `?progress=<token>` names a BroadcastChannel ("mnist-draw:<token>", one per page)
+ * 3. Snapshot: when this browser has saved a Pyodide memory snapshot for these exact files
+ *    (pyodide-snapshot.mjs), Python and numpy are restored from it instead of started; if it
+ *    fails to restore, it is deleted and Python starts the normal way (the user sees nothing).
+ * 4. Progress: `?progress=<token>` names a BroadcastChannel ("mnist-draw:<token>", one per page)
  *    on which it posts {stage, bytes} while it loads (bytes received so far by this worker's
  *    fetches), so the page can show real progress on a slow link. `globalThis.bootMarks` keeps
  *    [stage, epoch ms] for benchmarks.
@@ -16,6 +19,13 @@
  * pyodide.mjs.
  */
 import { loadPyodide as loadPyodideOriginal, version } from "./pyodide.mjs";
+import {
+  compileLibraries,
+  findSnapshot,
+  forgetSnapshots,
+  hookModuleFactory,
+  snapshotURL,
+} from "./pyodide-snapshot.mjs";
 
 export { version };
 
@@ -72,6 +82,38 @@ globalThis.bootMark = mark; // for worker.py
 const preload = params.get("preload");
 if (preload) import(new URL(preload, import.meta.url).href).catch(() => {}); // its user reports errors
 
+// Looked up while the rest of the worker loads; null when there is none (or no Cache Storage).
+const indexURL = new URL("./", import.meta.url).href;
+const savedSnapshot = snapshotURL(indexURL)
+  .then(findSnapshot)
+  .then((snapshot) => snapshot && compileLibraries(snapshot))
+  .catch(() => null);
+let restoring = null; // the snapshot loadPyodide is restoring, handed to the module factory
+hookModuleFactory(() => {
+  const snapshot = restoring;
+  restoring = null;
+  return snapshot;
+});
+// Pyodide's 1.2 MB of JS, parsed now instead of when PyScript calls loadPyodide (which then
+// finds it loaded; its failures are reported there).
+import(`${indexURL}pyodide.asm.js`).catch(() => {});
+
+/** Python and numpy from the saved snapshot, or null (and the snapshot forgotten) if it fails. */
+async function restore(options, snapshot) {
+  try {
+    restoring = snapshot;
+    const load = loadPyodideOriginal({ ...options, _loadSnapshot: snapshot.memory });
+    const pyodide = await Promise.race([load, downloadFailure]);
+    Object.assign(pyodide.loadedPackages, snapshot.loadedPackages);
+    return pyodide;
+  } catch (error) {
+    restoring = null;
+    console.warn(`Python snapshot not restored (${error?.message ?? error}); starting normally.`);
+    await forgetSnapshots(indexURL).catch(() => {});
+    return null;
+  }
+}
+
 const PATCH = `
 import pyodide.ffi as _ffi
 if not hasattr(_ffi, "jsnull"):
@@ -81,11 +123,15 @@ del _ffi
 
 export async function loadPyodide(options) {
   mark("python");
-  const { packages = [], ...rest } = options;
+  const { packages: wanted = [], ...rest } = options;
+  const snapshot = await savedSnapshot;
+  let pyodide = snapshot && (await restore(rest, snapshot));
+  if (pyodide) mark("python-restored");
   // Pyodide only logs a wasm download that failed, then waits forever: fail instead.
-  const pyodide = await Promise.race([loadPyodideOriginal(rest), downloadFailure]);
+  else pyodide = await Promise.race([loadPyodideOriginal(rest), downloadFailure]);
   pyodide.runPython(PATCH);
   mark("python-loaded");
+  const packages = wanted.filter((name) => !(name in pyodide.loadedPackages));
   // Separately from loadPyodide, to time the two stages (packages_cache = "passthrough").
   if (packages.length) {
     const load = pyodide.loadPackage(packages, { messageCallback: () => {}, errorCallback: () => {} });

@@ -155,6 +155,7 @@ installShortcuts(drawing);
 
 const STAGES = {
   python: "Starting Python",
+  "python-restored": "Restoring Python",
   "python-loaded": "Installing numpy",
   "packages-loaded": "Loading numpy",
   numpy: "Loading numpy",

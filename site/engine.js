@@ -20,6 +20,29 @@ const here = (path) => new URL(path, import.meta.url).href;
 const INTERPRETER = "./vendor/pyodide/pyodide-shim.mjs?preload=..%2F..%2Fort-session.js";
 
 /**
+ * Makes this browser's Pyodide memory snapshot in the background (see
+ * vendor/pyodide/pyodide-snapshot.mjs), so the next start restores Python and numpy instead of
+ * starting them. Waits until a while after ready and idle: the first strokes come first.
+ */
+const SNAPSHOT_WORKER = "./vendor/pyodide/snapshot-worker.mjs";
+const SNAPSHOT_DELAY_MS = 3000;
+
+function saveSnapshotLater() {
+  return new Promise((resolve) => {
+    const whenIdle = globalThis.requestIdleCallback ?? ((start) => start());
+    setTimeout(() => whenIdle(() => {
+      const worker = new Worker(here(SNAPSHOT_WORKER), { type: "module" });
+      const done = (result) => {
+        worker.terminate();
+        resolve(result);
+      };
+      worker.onmessage = ({ data }) => done(data);
+      worker.onerror = (event) => done({ error: event.message || "snapshot worker failed" });
+    }), SNAPSHOT_DELAY_MS);
+  });
+}
+
+/**
  * Start the worker; `onProgress({stage, bytes})` hears its start-up stages ("python",
  * "python-loaded", "packages-loaded", "numpy", "model", "ready"; null between them) and the
  * bytes it has loaded so far (as unpacked, not as sent over the wire). Resolves once Python, numpy and the model are loaded and warmed up to
@@ -28,7 +51,11 @@ const INTERPRETER = "./vendor/pyodide/pyodide-shim.mjs?preload=..%2F..%2Fort-ses
 export async function startEngine(onProgress = () => {}) {
   const token = crypto.randomUUID(); // this page's progress channel (other tabs have theirs)
   const channel = new BroadcastChannel(`mnist-draw:${token}`);
-  channel.onmessage = ({ data }) => onProgress(data);
+  let restored = false;
+  channel.onmessage = ({ data }) => {
+    if (data.stage === "python-restored") restored = true;
+    onProgress(data);
+  };
   let worker;
   try {
     worker = await PyWorker(here("./worker.py"), {
@@ -46,6 +73,9 @@ export async function startEngine(onProgress = () => {}) {
   const serial = (call) => (queue = queue.then(call, call));
   return {
     modelSha256,
+    /** Resolves to {restored: true}, or what making the next start's snapshot gave:
+     * {saved: bytes} | {skipped: reason} | {error: message}. */
+    snapshot: restored ? Promise.resolve({ restored: true }) : saveSnapshotLater(),
     /** Read the model canvas: {pixels: ImageData, strokes: [Float32Array x,y,...], penWidth}. */
     read: ({ pixels, strokes, penWidth }, options) =>
       serial(() =>

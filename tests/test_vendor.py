@@ -537,7 +537,7 @@ def make_project(tmp_path: Path, corrupt: str | None, monkeypatch) -> Path:
     for rel in (
         "package.json",
         "package-lock.json",
-        "runtime/pyodide-shim.mjs",
+        *(f"runtime/{name}" for name in vendor.RUNTIME_MODULES),
         "runtime/app_modules.txt",
         vendor.PY_COMPILE_SCRIPT,
     ):
@@ -604,3 +604,24 @@ def test_main_prints_one_message_and_exits_nonzero(monkeypatch, capsys):
     assert vendor.main([]) == 1
     err = capsys.readouterr().err
     assert err.startswith("vendor.py: error: sha256 mismatch") and "Traceback" not in err
+
+
+def test_snapshot_key_changes_with_every_input_of_a_snapshot(tmp_path):
+    """A browser-made Pyodide snapshot is keyed by this: any input changed -> a new key."""
+    for name in vendor.SNAPSHOT_INPUTS:
+        (tmp_path / name).write_bytes(name.encode())
+    (tmp_path / "numpy-2.0.2-x.whl").write_bytes(b"wheel")
+    (tmp_path / "unrelated.txt").write_bytes(b"x")
+
+    def key() -> str:
+        return json.loads(vendor.write_snapshot_key(tmp_path).read_text())["key"]
+
+    first = key()
+    assert key() == first
+    (tmp_path / "unrelated.txt").write_bytes(b"y")
+    assert key() == first
+    seen = {first}
+    for name in [*vendor.SNAPSHOT_INPUTS, "numpy-2.0.2-x.whl"]:
+        (tmp_path / name).write_bytes(b"changed " + name.encode())
+        seen.add(key())
+    assert len(seen) == len(vendor.SNAPSHOT_INPUTS) + 2

@@ -1,0 +1,241 @@
+/**
+ * Pyodide memory snapshots made by the user's own browser, kept in Cache Storage, so a returning
+ * visit skips Python's start-up, numpy's install and `import numpy` (copied next to pyodide.mjs
+ * by vendor.py; used by pyodide-shim.mjs to restore and by snapshot-worker.mjs to make one).
+ *
+ * Why made here and not shipped: a snapshot is ~30 MB of wasm memory (7+ MB gzip), more than
+ * the whole first visit may cost, and it only restores in the engine that made it (Pyodide
+ * checks its build id; a function table built by another engine does not line up). So after a
+ * first visit the page starts snapshot-worker.mjs in the background: it boots a plain Pyodide
+ * with `_makeSnapshot`, installs numpy from the same vendored files (HTTP/service-worker cache:
+ * no download), imports PRELOADED and saves one entry here.
+ *
+ * What an entry holds, besides the memory:
+ * - numpy's shared libraries, with the memory and table bases they were loaded at. The wasm
+ *   memory holds their data but not their code; before the memory is put back, each is
+ *   instantiated again, in the same order, at the same bases (Emscripten reuses the bases a
+ *   `dlopen` handle records; we hand it such a handle), so every function pointer in the
+ *   snapshot points at the same code.
+ * - every file numpy installed (site-packages lives in the JS-side file system, outside the
+ *   memory): submodules imported later (numpy.random, ...) still find their files.
+ *
+ * Never stale: entries are keyed by snapshot-key.json (vendor.py writes the sha256 of Pyodide,
+ * the stdlib zip, the numpy wheel and these modules) plus the browser's user agent; any change is
+ * a new key, and old entries are deleted when a new one is saved.
+ */
+
+/** One Cache Storage cache per Pyodide folder (two copies of the app on one origin keep theirs);
+ * `url` is that folder or a file in it. */
+export const cacheName = (url) => `mnist-draw-snapshot:${new URL("./", url).pathname}`;
+/** Imported before the memory is saved: numpy and the standard modules the app imports. */
+const PRELOADED = ["numpy", "dataclasses", "hashlib", "json", "math", "typing"];
+const FORMAT = 1;
+
+/** The cache URL of the snapshot for this Pyodide folder and this browser (null if no key). */
+export async function snapshotURL(indexURL) {
+  const response = await fetch(new URL("snapshot-key.json", indexURL));
+  if (!response.ok) return null;
+  const { key } = await response.json();
+  const url = new URL(`snapshot-${key}.bin`, indexURL);
+  url.searchParams.set("browser", navigator.userAgent);
+  return url.href;
+}
+
+/** The saved snapshot for `url`, parsed, or null. */
+export async function findSnapshot(url) {
+  if (!url || !globalThis.caches) return null;
+  const response = await caches.match(url, { cacheName: cacheName(url) });
+  if (!response) return null;
+  return parse(new Uint8Array(await response.arrayBuffer()));
+}
+
+/** Delete this folder's saved snapshots (one that failed to restore must not be tried again). */
+export async function forgetSnapshots(indexURL) {
+  if (globalThis.caches) await caches.delete(cacheName(indexURL));
+}
+
+/*
+ * Entry layout: u32 header length, the header (JSON, padded to 16 bytes), the memory snapshot,
+ * then the files' bytes back to back. Pyodide reads the memory snapshot through a Uint32Array,
+ * so it must start 4-byte aligned.
+ */
+function serialize(header, memory, files) {
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const headerBytes = Math.ceil((4 + json.length) / 16) * 16;
+  const total = headerBytes + memory.length + files.reduce((sum, f) => sum + f.length, 0);
+  const out = new Uint8Array(total);
+  new DataView(out.buffer).setUint32(0, json.length, true);
+  out.set(json, 4);
+  out.set(memory, headerBytes);
+  let offset = headerBytes + memory.length;
+  for (const bytes of files) {
+    out.set(bytes, offset);
+    offset += bytes.length;
+  }
+  return out;
+}
+
+function parse(bytes) {
+  const length = new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true);
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + length)));
+  if (header.format !== FORMAT) throw new Error(`snapshot format ${header.format}`);
+  const start = Math.ceil((4 + length) / 16) * 16;
+  const memory = bytes.subarray(start, start + header.memoryBytes);
+  let offset = start + header.memoryBytes;
+  const files = header.files.map(([path, size]) => {
+    const file = [path, bytes.subarray(offset, offset + size)];
+    offset += size;
+    return file;
+  });
+  return { ...header, memory, files };
+}
+
+/**
+ * Restoring: wrap Pyodide's module factory so that, once the wasm module exists and before
+ * loadPyodide puts the memory back, numpy's files are written and its libraries instantiated
+ * at their recorded bases. Call before loadPyodide; `take()` returns the snapshot to restore
+ * (or null for a normal start).
+ */
+export function hookModuleFactory(take) {
+  let factory;
+  Object.defineProperty(globalThis, "_createPyodideModule", {
+    configurable: true,
+    get: () => factory,
+    set: (original) => {
+      factory = async (settings) => {
+        const Module = await original(settings);
+        const snapshot = take();
+        if (snapshot) await reloadLibraries(Module, snapshot);
+        return Module;
+      };
+    },
+  });
+}
+
+/**
+ * Start compiling numpy's libraries now (off this thread), while Pyodide itself loads; the
+ * restore then only instantiates them. Returns the snapshot with `compiled`: path -> Promise.
+ */
+export function compileLibraries(snapshot) {
+  const bytes = new Map(snapshot.files);
+  const compiled = new Map(
+    snapshot.libraries.map(({ path }) => [path, WebAssembly.compile(bytes.get(path))]),
+  );
+  for (const module of compiled.values()) module.catch(() => {}); // reported when awaited
+  return { ...snapshot, compiled };
+}
+
+async function reloadLibraries(Module, { files, libraries, tableLength, compiled }) {
+  const { FS, LDSO, wasmTable } = Module;
+  if (wasmTable.length > tableLength) {
+    throw new Error(`function table ${wasmTable.length} > ${tableLength} entries`);
+  }
+  for (const [path, bytes] of files) {
+    FS.mkdirTree(path.slice(0, path.lastIndexOf("/")));
+    FS.writeFile(path, bytes);
+  }
+  // Emscripten instantiates each library from its bytes: hand it the module compiled already.
+  let loading = null;
+  const instantiate = WebAssembly.instantiate;
+  WebAssembly.instantiate = async (binary, imports) => {
+    const module = loading && compiled?.get(loading);
+    if (!module) return instantiate(binary, imports);
+    loading = null;
+    const compiledModule = await module;
+    return { module: compiledModule, instance: await instantiate(compiledModule, imports) };
+  };
+  try {
+    await loadLibraries(Module, libraries, (path) => (loading = path));
+  } finally {
+    WebAssembly.instantiate = instantiate;
+  }
+}
+
+async function loadLibraries(Module, libraries, onLoading) {
+  const { FS, LDSO } = Module;
+  // A dlopen handle as Emscripten lays it out: loaded flag at +8, memory base at +12, table
+  // base at +20. Anywhere will do: the snapshot overwrites all memory afterwards.
+  const handle = (Module._malloc ?? Module._emscripten_builtin_malloc)(64);
+  for (const { path, global, memoryBase, tableBase } of libraries) {
+    Module.HEAPU8.fill(0, handle, handle + 64);
+    Module.HEAPU8[handle + 8] = 1;
+    Module.HEAPU32[(handle + 12) >>> 2] = memoryBase;
+    Module.HEAPU32[(handle + 20) >>> 2] = tableBase;
+    onLoading(path);
+    await Module.loadDynamicLibrary(
+      path,
+      { loadAsync: true, nodelete: true, allowUndefined: true, global, fs: FS },
+      global ? null : {},
+      handle,
+    );
+    delete LDSO.loadedLibsByHandle[handle];
+    const name = path.slice(path.lastIndexOf("/") + 1); // as Pyodide's loadDynlib does
+    LDSO.loadedLibsByName[name] ??= LDSO.loadedLibsByName[path];
+  }
+}
+
+/**
+ * Making: boot a plain Pyodide with `_makeSnapshot`, install numpy recording where its libraries
+ * land, import PRELOADED, and save the entry under `url`. Returns its size in bytes.
+ */
+export async function makeSnapshot(loadPyodide, indexURL, url) {
+  const pyodide = await loadPyodide({ indexURL, _makeSnapshot: true });
+  const Module = pyodide._module;
+  const libraries = [];
+  const tableLength = Module.wasmTable.length;
+  let loading = null;
+  const loadLibrary = Module.loadDynamicLibrary;
+  Module.loadDynamicLibrary = (path, flags, ...rest) => {
+    loading = { path, global: Boolean(flags?.global) };
+    return loadLibrary(path, flags, ...rest);
+  };
+  const instantiate = WebAssembly.instantiate;
+  WebAssembly.instantiate = (binary, imports, ...rest) => {
+    const env = imports?.env;
+    if (loading && env && "GOT.mem" in imports) {
+      libraries.push({ ...loading, memoryBase: env.__memory_base, tableBase: env.__table_base });
+      loading = null;
+    }
+    return instantiate(binary, imports, ...rest);
+  };
+  try {
+    await pyodide.loadPackage("numpy", { messageCallback: () => {}, errorCallback: () => {} });
+  } finally {
+    Module.loadDynamicLibrary = loadLibrary;
+    WebAssembly.instantiate = instantiate;
+  }
+  if (!("numpy" in pyodide.loadedPackages)) throw new Error("numpy could not be loaded");
+  pyodide.runPython(PRELOADED.map((name) => `import ${name}`).join("\n"));
+
+  const sitePackages = pyodide._api.sitePackages ?? Module.API?.sitePackages;
+  const files = [];
+  const walk = (dir) => {
+    for (const name of pyodide.FS.readdir(dir)) {
+      if (name === "." || name === "..") continue;
+      const path = `${dir}/${name}`;
+      if (pyodide.FS.isDir(pyodide.FS.stat(path).mode)) walk(path);
+      else files.push([path, pyodide.FS.readFile(path)]);
+    }
+  };
+  walk(sitePackages);
+
+  // Pyodide cannot serialize the package loader's JS bookkeeping: empty it while saving.
+  const loadedPackages = { ...pyodide.loadedPackages };
+  for (const name of Object.keys(pyodide.loadedPackages)) delete pyodide.loadedPackages[name];
+  const memory = pyodide.makeMemorySnapshot();
+  Object.assign(pyodide.loadedPackages, loadedPackages);
+
+  const header = {
+    format: FORMAT,
+    memoryBytes: memory.length,
+    tableLength,
+    libraries,
+    loadedPackages,
+    files: files.map(([path, bytes]) => [path, bytes.length]),
+  };
+  const entry = serialize(header, memory, files.map(([, bytes]) => bytes));
+  await forgetSnapshots(indexURL); // one entry: older keys are useless now
+  const cache = await caches.open(cacheName(indexURL));
+  await cache.put(url, new Response(entry, { headers: { "Content-Type": "application/octet-stream" } }));
+  return entry.length;
+}

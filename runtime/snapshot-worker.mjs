@@ -1,0 +1,21 @@
+/**
+ * Background worker that makes this browser's Pyodide memory snapshot (see pyodide-snapshot.mjs).
+ * engine.js starts it after a start-up that had no snapshot to restore; it posts
+ * {saved: bytes} or {skipped: reason} or {error: message}, then the page terminates it.
+ */
+import { loadPyodide } from "./pyodide.mjs";
+import { findSnapshot, makeSnapshot, snapshotURL } from "./pyodide-snapshot.mjs";
+
+const indexURL = new URL("./", import.meta.url).href;
+
+async function run() {
+  const url = await snapshotURL(indexURL);
+  if (!url) return { skipped: "no snapshot key" };
+  if (await findSnapshot(url).catch(() => null)) return { skipped: "already saved" };
+  return { saved: await makeSnapshot(loadPyodide, indexURL, url) };
+}
+
+run().then(
+  (result) => postMessage(result),
+  (error) => postMessage({ error: String(error?.message ?? error) }),
+);
