@@ -111,6 +111,11 @@ def startup_summary(
         "bytes_returning": server_bytes(warm["app"]),
         "bytes_cold": bytes_summary(cold["app"]),
         "bytes_warm": bytes_summary(warm["app"]),
+        # What each visit did about the Pyodide snapshot: a warm start restored it or not.
+        "snapshot": {
+            kind: [v.get("snapshot") for v in visits["app"]]
+            for kind, visits in (("cold", cold), ("warm", warm))
+        },
         "reference": {},
         "ratios": {},
     }

@@ -195,6 +195,14 @@ WORKER_MARKS_JS = """async () => {
   return [...marks].map(([stage, t]) => [`worker ${stage}`, t - performance.timeOrigin]);
 }"""
 
+# What the app's engine did about its Pyodide memory snapshot (engine.js `snapshot`): a cold
+# visit waits here until it has saved one, so that the warm visit can restore it, as a
+# returning visitor's would; null for pages without the app's engine.
+SNAPSHOT_JS = """() => {
+  const engine = window.mnistDraw && window.mnistDraw.engine;
+  return (engine && engine.snapshot) || null;
+}"""
+
 READY_JS = "window.__bench && (window.__bench.ready !== null || window.__bench.error !== null)"
 AFTER_ERROR_MS = 5_000
 
@@ -247,6 +255,7 @@ def load_once(
         longtasks = page.evaluate("window.__bench.longtasks")  # delivered by now
         worker_marks = page.evaluate(WORKER_MARKS_JS)
         worker = page.evaluate(SERVICE_WORKER_JS) if service_worker else "not awaited"
+        snapshot = page.evaluate(SNAPSHOT_JS)
         page.wait_for_load_state("networkidle")
         until_ready = transfer.sent_since(server, sent_before)[: sent_at_ready - sent_before]
         return {
@@ -259,6 +268,7 @@ def load_once(
             "server": transfer.visit_bytes(until_ready, lambda p: locate(server, p)),
             "server_bodies": sum(size for _, size in transfer.sent_since(server, sent_before)),
             "service_worker": worker,
+            "snapshot": snapshot,
             "waterfall": waterfall,
         }
     finally:

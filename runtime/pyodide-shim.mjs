@@ -23,7 +23,7 @@ import {
   compileLibraries,
   findSnapshot,
   forgetSnapshots,
-  hookModuleFactory,
+  reloadLibraries,
   snapshotURL,
 } from "./pyodide-snapshot.mjs";
 
@@ -46,21 +46,26 @@ let failDownload;
 const downloadFailure = new Promise((_, reject) => (failDownload = reject));
 downloadFailure.catch(() => {});
 
+// Bytes downloaded so far, reported at most every 100 ms; other threads of this worker (the
+// app's model worker) add theirs through globalThis.countDownloaded.
+let lastReport = 0;
+function countDownloaded(bytes) {
+  received += bytes;
+  const now = performance.now();
+  if (channel && now - lastReport > 100) {
+    lastReport = now;
+    channel.postMessage({ stage: null, bytes: received });
+  }
+}
+globalThis.countDownloaded = countDownloaded;
+
 // Count the bytes this worker downloads as they arrive, by reading a clone of each response:
 // the original goes to its caller untouched (wasm streaming compilation and its code cache
 // need the real Response).
 if (channel) {
   const originalFetch = globalThis.fetch;
-  let lastReport = 0;
   const count = async (body) => {
-    for await (const chunk of body) {
-      received += chunk.byteLength;
-      const now = performance.now();
-      if (now - lastReport > 100) {
-        lastReport = now;
-        channel.postMessage({ stage: null, bytes: received });
-      }
-    }
+    for await (const chunk of body) countDownloaded(chunk.byteLength);
   };
   globalThis.fetch = async (resource, ...rest) => {
     let response;
@@ -88,11 +93,45 @@ const savedSnapshot = snapshotURL(indexURL)
   .then(findSnapshot)
   .then((snapshot) => snapshot && compileLibraries(snapshot))
   .catch(() => null);
-let restoring = null; // the snapshot loadPyodide is restoring, handed to the module factory
-hookModuleFactory(() => {
-  const snapshot = restoring;
-  restoring = null;
-  return snapshot;
+let restoring = null; // the snapshot loadPyodide is restoring, for the module factory
+
+// Pyodide's wasm is compiled from now on, while PyScript and Pyodide's JS load, instead of once
+// PyScript calls loadPyodide. Pyodide skips its own download when `WasmOffsetConverter` exists
+// (its source-map mode, which this build does not use otherwise); the module factory below
+// hands Emscripten this module, or lets it download its own if compiling failed.
+const coreURL = `${indexURL}pyodide.asm.wasm`;
+const compiledCore = WebAssembly.compileStreaming(fetch(coreURL));
+compiledCore.catch(() => {}); // Emscripten downloads it again and reports
+globalThis.WasmOffsetConverter ??= class {};
+
+function instantiateCore(imports, receive) {
+  compiledCore.then(
+    async (module) => receive(await WebAssembly.instantiate(module, imports), module),
+    async () => {
+      const { instance, module } = await WebAssembly.instantiateStreaming(fetch(coreURL), imports);
+      receive(instance, module);
+    },
+  );
+  return {}; // Emscripten's protocol: exports arrive through `receive`
+}
+
+// Pyodide's module factory (pyodide.asm.js defines it globally), wrapped: the core from
+// compiledCore, and when restoring a snapshot, numpy's libraries reloaded before loadPyodide
+// puts the memory back.
+let moduleFactory;
+Object.defineProperty(globalThis, "_createPyodideModule", {
+  configurable: true,
+  get: () => moduleFactory,
+  set: (factory) => {
+    moduleFactory = async (settings) => {
+      settings.instantiateWasm = instantiateCore;
+      const Module = await factory(settings);
+      const snapshot = restoring;
+      restoring = null;
+      if (snapshot) await reloadLibraries(Module, snapshot);
+      return Module;
+    };
+  },
 });
 // Pyodide's 1.2 MB of JS, parsed now instead of when PyScript calls loadPyodide (which then
 // finds it loaded; its failures are reported there).

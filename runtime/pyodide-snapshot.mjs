@@ -91,28 +91,6 @@ function parse(bytes) {
 }
 
 /**
- * Restoring: wrap Pyodide's module factory so that, once the wasm module exists and before
- * loadPyodide puts the memory back, numpy's files are written and its libraries instantiated
- * at their recorded bases. Call before loadPyodide; `take()` returns the snapshot to restore
- * (or null for a normal start).
- */
-export function hookModuleFactory(take) {
-  let factory;
-  Object.defineProperty(globalThis, "_createPyodideModule", {
-    configurable: true,
-    get: () => factory,
-    set: (original) => {
-      factory = async (settings) => {
-        const Module = await original(settings);
-        const snapshot = take();
-        if (snapshot) await reloadLibraries(Module, snapshot);
-        return Module;
-      };
-    },
-  });
-}
-
-/**
  * Start compiling numpy's libraries now (off this thread), while Pyodide itself loads; the
  * restore then only instantiates them. Returns the snapshot with `compiled`: path -> Promise.
  */
@@ -125,7 +103,12 @@ export function compileLibraries(snapshot) {
   return { ...snapshot, compiled };
 }
 
-async function reloadLibraries(Module, { files, libraries, tableLength, compiled }) {
+/**
+ * Restoring, step 1 (pyodide-shim.mjs calls it once the wasm module exists, before loadPyodide
+ * puts the memory back): write numpy's files and instantiate its libraries at their recorded
+ * bases.
+ */
+export async function reloadLibraries(Module, { files, libraries, tableLength, compiled }) {
   const { FS, LDSO, wasmTable } = Module;
   if (wasmTable.length > tableLength) {
     throw new Error(`function table ${wasmTable.length} > ${tableLength} entries`);

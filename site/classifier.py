@@ -2,15 +2,14 @@
 
 Browser-only (it talks to JS objects); runs in the compute worker. ort-session.js has already
 downloaded the model and its contract (model/model.json, written by build_model) and created the
-session while Python was starting; this module verifies the bytes against the contract's sha256,
-then owns every call. Names and shapes come from the contract, so a rebuilt model needs no change
-here: the input, the class probabilities (the contract's "output") and the features (the output
-just before them in network order, the penultimate layer that learn.py works on).
+session on the model's own thread (model-worker.js) while Python was starting; this module checks
+the model's sha256 against the contract, then owns every call. Names and shapes come from the
+contract, so a rebuilt model needs no change here: the input, the class probabilities (the
+contract's "output") and the features (the output just before them in network order, the
+penultimate layer that learn.py works on).
 """
 
 from __future__ import annotations
-
-import hashlib
 
 import js
 import numpy as np
@@ -22,11 +21,10 @@ class ModelError(RuntimeError):
 
 
 class Classifier:
-    """An onnxruntime-web InferenceSession plus the contract that describes it."""
+    """The model's session (in model-worker.js, through ort-session.js) plus its contract."""
 
-    def __init__(self, ort, session, contract: dict) -> None:
-        self.ort = ort
-        self.session = session
+    def __init__(self, model, contract: dict) -> None:
+        self.model = model  # ort-session.js: run() on the model's own thread
         self.contract = contract
         self.input_name = contract["input"]["name"]
         self.input_shape = [int(d) for d in contract["input"]["shape"][1:]]  # batch is dynamic
@@ -40,15 +38,15 @@ class Classifier:
         """Await ort-session.js's download and session, check the sha256, warm the session up."""
         loaded = await ort_session.loaded
         contract = loaded.contract.to_py()
-        digest = hashlib.sha256(loaded.bytes.to_py()).hexdigest()
+        digest = loaded.sha256
         if digest != contract["sha256"]:
             raise ModelError(
                 f"model/{contract['file']} is corrupt or out of date (sha256 {digest[:12]}…, "
                 f"expected {contract['sha256'][:12]}…); rebuild it with `python -m build_model`"
             )
-        if loaded.session is None:
+        if loaded.error is not None:
             raise ModelError(f"model/{contract['file']} could not be loaded: {loaded.error}")
-        classifier = cls(loaded.ort, loaded.session, contract)
+        classifier = cls(ort_session, contract)
         await classifier.run(np.zeros((1, 28, 28, 1), np.float32), [classifier.probs])  # allocates
         return classifier
 
@@ -61,14 +59,11 @@ class Classifier:
         batch = np.ascontiguousarray(batch, dtype=np.float32)
         self.runs.append({"batch": len(batch), "fetches": list(names)})
         dims = to_js([len(batch), *self.input_shape])
-        tensor = self.ort.Tensor.new("float32", to_js(batch.ravel()), dims)
-        feeds = js.Object.fromEntries(to_js([[self.input_name, tensor]]))
-        outputs = await self.session.run(feeds, to_js(names))
+        data = js.Float32Array.new(to_js(batch.ravel()))
+        outputs = await self.model.run(self.input_name, data, dims, to_js(names))
         arrays = {}
         for name in names:
             result = getattr(outputs, name)
             data = np.asarray(result.data.to_py(), dtype=np.float32)
             arrays[name] = data.reshape([int(d) for d in result.dims.to_py()])
-            result.dispose()
-        tensor.dispose()
         return arrays

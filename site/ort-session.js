@@ -1,45 +1,47 @@
 /**
- * Starts the model download and the onnxruntime-web session as soon as the compute worker
- * starts, in parallel with Python's start-up (which takes longer), instead of after it.
+ * The compute worker's handle on the model: starts model-worker.js (onnxruntime-web, the model
+ * download and the ONNX session on a thread of their own) as soon as the compute worker starts,
+ * so the model loads while Python starts, and passes batches to it.
  *
  * Runs inside the compute worker (see worker.py): pyodide-shim.mjs imports it before it loads
  * Python (its `?preload=` parameter), and worker.py imports the same module instance through
- * pyscript.toml's [js_modules.worker]. classifier.py awaits `loaded`, checks the bytes against
- * the contract's sha256 and owns every call into the session.
- *
- * model/model.json is the contract build_model writes next to the ONNX file: file name, input
- * and output names and shapes, sha256.
+ * pyscript.toml's [js_modules.worker]. classifier.py awaits `loaded`, checks the model's sha256
+ * against the contract (model/model.json, written by build_model) and owns every call.
  */
-import * as ort from "./vendor/ort/ort.wasm.min.mjs";
+const worker = new Worker(new URL("./model-worker.js", import.meta.url), { type: "module" });
+const pending = new Map(); // run id -> {resolve, reject}
+let nextId = 0;
+let settle;
 
-// URLs relative to this module: the worker runs from a blob: URL, so `location` is no base.
-const here = (path) => new URL(path, import.meta.url).href;
-
-// The plain single-threaded WASM build: static hosts (GitHub Pages) send no cross-origin
-// isolation headers, so threads are unavailable anyway. This worker is already off the page's
-// main thread, so ORT's own proxy worker is not needed.
-ort.env.wasm.numThreads = 1;
-ort.env.wasm.wasmPaths = here("./vendor/ort/");
-
-async function download(url) {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`${url} could not be downloaded (HTTP ${response.status})`);
-  return response;
-}
-
-async function load() {
-  const contract = await (await download(here("./model/model.json"))).json();
-  const bytes = new Uint8Array(await (await download(here(`./model/${contract.file}`))).arrayBuffer());
-  try {
-    // A copy: the caller hashes `bytes` after ORT has taken the model.
-    const session = await ort.InferenceSession.create(bytes.slice());
-    return { ort, contract, bytes, session, error: null };
-  } catch (error) {
-    // Reported by classifier.py after its sha256 check, which explains a corrupt file better.
-    return { ort, contract, bytes, session: null, error: String(error?.message ?? error) };
-  }
-}
-
-/** Resolves to {ort, contract, bytes, session, error}; rejects if a download fails. */
-export const loaded = load();
+/** Resolves to {contract, sha256, error} (error: ONNX Runtime refused the model); rejects if a
+ * download failed. */
+export const loaded = new Promise((resolve, reject) => (settle = { resolve, reject }));
 loaded.catch(() => {}); // handled by classifier.py when it awaits; not an "unhandled" rejection
+
+worker.onmessage = ({ data }) => {
+  if (data.bytes) globalThis.countDownloaded?.(data.bytes); // the shim's progress report
+  else if (data.loaded) settle.resolve(data.loaded);
+  else if (data.failed) settle.reject(new Error(data.failed));
+  else {
+    const call = pending.get(data.id);
+    pending.delete(data.id);
+    if (data.error) call.reject(new Error(data.error));
+    else call.resolve(data.outputs);
+  }
+};
+worker.onerror = (event) => {
+  const error = new Error(`the model worker failed: ${event.message ?? "unknown error"}`);
+  settle.reject(error);
+  for (const call of pending.values()) call.reject(error);
+  pending.clear();
+};
+
+/** One run: input name, its data (Float32Array, moved to the model's thread) and dims, and the
+ * outputs to fetch -> {name: {data: Float32Array, dims}}. */
+export function run(inputName, data, dims, fetches) {
+  const id = nextId++;
+  return new Promise((resolve, reject) => {
+    pending.set(id, { resolve, reject });
+    worker.postMessage({ id, input: { name: inputName, data, dims }, fetches }, [data.buffer]);
+  });
+}

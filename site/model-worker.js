@@ -1,0 +1,84 @@
+/**
+ * The model's own thread: onnxruntime-web, the model download and the ONNX session.
+ *
+ * Why a thread of its own: the compute worker's thread is busy starting Python; sharing it, the
+ * model's download, compilation and session waited for Python's long tasks and Python's for
+ * theirs. Here they run side by side. Started by ort-session.js (inside the compute worker).
+ *
+ * Messages. It posts first {loaded: {contract, sha256, error}} (sha256 of the bytes it loaded,
+ * error if ONNX Runtime refused them) or {failed: message} if a download failed; then answers
+ * {id, input: {name, data: Float32Array, dims}, fetches: [output names]}
+ * with {id, outputs: {name: {data: Float32Array, dims}}} or {id, error}.
+ * While loading it also posts {bytes: n} for what it has downloaded (the loading indicator).
+ */
+import * as ort from "./vendor/ort/ort.wasm.min.mjs";
+
+const here = (path) => new URL(path, import.meta.url).href;
+
+// The plain single-threaded WASM build: static hosts (GitHub Pages) send no cross-origin
+// isolation headers, so threads are unavailable anyway.
+ort.env.wasm.numThreads = 1;
+ort.env.wasm.wasmPaths = here("./vendor/ort/");
+
+// Every download (ORT fetches its .wasm itself): counted, and a failure named plainly.
+let downloadFailed = null;
+const originalFetch = globalThis.fetch;
+globalThis.fetch = async (resource, ...rest) => {
+  const response = await originalFetch(resource, ...rest).catch((error) => {
+    throw (downloadFailed ??= new Error(`${resource} could not be downloaded (${error.message})`));
+  });
+  if (!response.ok) {
+    downloadFailed ??= new Error(`${response.url} could not be downloaded (HTTP ${response.status})`);
+  } else if (response.body) {
+    count(response.clone().body).catch(() => {});
+  }
+  return response;
+};
+async function count(body) {
+  for await (const chunk of body) postMessage({ bytes: chunk.byteLength });
+}
+
+async function download(url) {
+  const response = await fetch(url);
+  if (!response.ok) throw downloadFailed;
+  return response;
+}
+
+const hex = (buffer) => Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, "0")).join("");
+
+async function load() {
+  const contract = await (await download(here("./model/model.json"))).json();
+  const bytes = new Uint8Array(await (await download(here(`./model/${contract.file}`))).arrayBuffer());
+  const sha256 = hex(await crypto.subtle.digest("SHA-256", bytes));
+  try {
+    return { session: await ort.InferenceSession.create(bytes), contract, sha256, error: null };
+  } catch (error) {
+    if (downloadFailed) throw downloadFailed; // its .wasm did not arrive
+    // Reported by classifier.py after its sha256 check, which explains a corrupt file better.
+    return { session: null, contract, sha256, error: String(error?.message ?? error) };
+  }
+}
+
+const loaded = load();
+loaded.then(
+  ({ session, ...report }) => postMessage({ loaded: report }),
+  (error) => postMessage({ failed: String(error?.message ?? error) }),
+);
+
+onmessage = async ({ data: { id, input, fetches } }) => {
+  try {
+    const { session } = await loaded;
+    const tensor = new ort.Tensor("float32", input.data, input.dims);
+    const results = await session.run({ [input.name]: tensor }, fetches);
+    tensor.dispose();
+    const outputs = {};
+    for (const name of fetches) {
+      // A copy of its own, so that it can be transferred.
+      outputs[name] = { data: results[name].data.slice(), dims: results[name].dims };
+    }
+    postMessage({ id, outputs }, fetches.map((name) => outputs[name].data.buffer));
+    for (const name of fetches) results[name].dispose();
+  } catch (error) {
+    postMessage({ id, error: String(error?.message ?? error) });
+  }
+};
