@@ -200,5 +200,8 @@ lookInside.onUpdateWanted(requestPrediction); // opened, or its map is stale: re
 
 // Loaded after the canvas works: the worker's runtime must not delay the first stroke.
 import("./engine.js")
-  .then(({ startEngine }) => startEngine(showProgress))
+  .then(({ started, onProgress }) => {
+    onProgress(showProgress);
+    return started;
+  })
   .then(connect, showError);

@@ -6,6 +6,10 @@
  * worker (worker.py), so the page never freezes: strokes drawn while Python loads are drawn at
  * once and read as soon as the worker is ready. The worker only returns plain data; the page
  * paints it.
+ *
+ * The worker starts as soon as this module loads: index.html loads it `async`, beside app.js,
+ * so start-up does not wait for the page's own modules. app.js awaits `started` and hears
+ * `onProgress`.
  */
 import { PyWorker } from "./vendor/pyscript/core.js";
 
@@ -44,11 +48,12 @@ function saveSnapshotLater() {
 
 /**
  * Start the worker; `onProgress({stage, bytes})` hears its start-up stages ("python",
- * "python-loaded", "packages-loaded", "numpy", "model", "ready"; null between them) and the
- * bytes it has loaded so far (as unpacked, not as sent over the wire). Resolves once Python, numpy and the model are loaded and warmed up to
- * {read, setTaught, modelSha256, bootMarks}; rejects with the reason otherwise.
+ * "python-restored" (from a snapshot), "python-loaded", "packages-loaded", "numpy", "model",
+ * "ready"; null between them) and the bytes it has loaded so far (as unpacked, not as sent over
+ * the wire). Resolves once Python, numpy and the model are loaded and warmed up to
+ * {read, setTaught, modelSha256, snapshot, bootMarks}; rejects with the reason otherwise.
  */
-export async function startEngine(onProgress = () => {}) {
+async function startEngine(onProgress) {
   const token = crypto.randomUUID(); // this page's progress channel (other tabs have theirs)
   const channel = new BroadcastChannel(`mnist-draw:${token}`);
   let restored = false;
@@ -86,3 +91,17 @@ export async function startEngine(onProgress = () => {}) {
     bootMarks: () => worker.sync.boot_marks(),
   };
 }
+
+let latest = null;
+const listeners = new Set();
+/** Hear start-up progress (the latest at once, if any). */
+export function onProgress(listener) {
+  listeners.add(listener);
+  if (latest) listener(latest);
+}
+/** The engine (see startEngine), started now. */
+export const started = startEngine((progress) => {
+  latest = progress;
+  for (const listener of listeners) listener(progress);
+});
+started.catch(() => {}); // app.js shows it
