@@ -94,7 +94,9 @@ def load(playwright, profile: str, url: str, trace_path) -> dict:
         while not done:
             page.wait_for_timeout(100)
         trace_path.write_text(json.dumps({"traceEvents": chunks}))
+        snapshot = page.evaluate(browser.SNAPSHOT_JS)  # a cold start saves one for the warm
         return {
+            "snapshot": snapshot,
             "ready": page.evaluate("window.__bench.ready"),
             "interactive": page.evaluate("window.__bench.interactive"),
             "events": page.evaluate("window.__bench.events")
@@ -131,7 +133,8 @@ def main() -> int:
                 trace = ARTIFACTS / f"profile-{kind}-trace.json"
                 report[kind] = load(pw, profile, server.url, trace)
     for kind, run in report.items():
-        print(f"\n== {kind}: ready at {run['ready']:.0f} ms  (start / end / duration ms)")
+        print(f"\n== {kind}: ready at {run['ready']:.0f} ms, snapshot {run['snapshot']}")
+        print("(start / end / duration ms)")
         print("\n".join(table(run)))
     (ARTIFACTS / "profile.json").write_text(json.dumps(report, indent=1))
     return 0

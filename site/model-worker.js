@@ -51,12 +51,26 @@ async function load() {
   const bytes = new Uint8Array(await (await download(here(`./model/${contract.file}`))).arrayBuffer());
   const sha256 = hex(await crypto.subtle.digest("SHA-256", bytes));
   try {
-    return { session: await ort.InferenceSession.create(bytes), contract, sha256, error: null };
+    const session = await ort.InferenceSession.create(bytes);
+    await warmUp(session, contract);
+    return { session, contract, sha256, error: null };
   } catch (error) {
     if (downloadFailed) throw downloadFailed; // its .wasm did not arrive
     // Reported by classifier.py after its sha256 check, which explains a corrupt file better.
     return { session: null, contract, sha256, error: String(error?.message ?? error) };
   }
+}
+
+/**
+ * One run of every output on a blank image, here and now: V8 compiles ONNX Runtime's kernels
+ * lazily, on first use, and the first reading would otherwise wait for that (~150 ms).
+ */
+async function warmUp(session, contract) {
+  const [, ...dims] = contract.input.shape;
+  const blank = new ort.Tensor("float32", new Float32Array(dims.reduce((a, b) => a * b)), [1, ...dims]);
+  const results = await session.run({ [contract.input.name]: blank }, session.outputNames);
+  for (const result of Object.values(results)) result.dispose();
+  blank.dispose();
 }
 
 const loaded = load();

@@ -24,7 +24,6 @@ import numpy as np  # noqa: E402 - after the mark: the import is a start-up stag
 import learn  # noqa: E402
 import verdict  # noqa: E402
 from classifier import Classifier  # noqa: E402
-from look_inside import LookInside  # noqa: E402
 from preprocess import EMPTY_LEVEL  # noqa: E402
 from segment import DIGITS, EMPTY, UNREADABLE, reading, segment  # noqa: E402
 
@@ -36,10 +35,7 @@ except Exception as error:  # reported to the page by boot_status(), which shows
     classifier, load_error = None, f"{type(error).__name__}: {error}"
 contract = classifier.contract if classifier else {}
 thresholds = contract.get("verdict") or None
-try:
-    look = LookInside(contract)
-except KeyError:  # a model without layer outputs: the panel says it has nothing to show
-    look = None
+_panel = None  # look_inside.LookInside, made when the panel first opens (not at start-up)
 taught = learn.TaughtSet(contract.get("sha256", ""))
 personal = learn.Personalizer()
 js.bootMark("ready")
@@ -117,10 +113,10 @@ async def read(pixels, width: int, height: int, strokes, pen_width: float, optio
     result = _judge(reading(seg, probs), probs, inked)
     result["learned"] = len(personal) > 0
     options = options.to_py() if options else {}
-    if options.get("inside") and look is not None and result["digits"]:
+    if options.get("inside") and result["digits"] and (look := _look()) is not None:
         chosen = min(int(options.get("selected") or 0), len(result["digits"]) - 1)
         image = np.asarray(result["digits"][chosen]["image"], np.float32).reshape(28, 28)
-        result["inside"] = await _look_inside(image)
+        result["inside"] = await _look_inside(look, image)
     for digit in result["digits"]:
         digit["image"] = np.asarray(digit["image"], np.float32)
         digit["probs"] = np.asarray(digit["probs"], np.float32)
@@ -133,7 +129,21 @@ async def read(pixels, width: int, height: int, strokes, pen_width: float, optio
     return _plain(result)
 
 
-async def _look_inside(image: np.ndarray) -> dict:
+def _look():
+    """The Look inside helper, or None for a model without layer outputs (the panel then says
+    it has nothing to show). Imported and set up on first use: most visits never open it."""
+    global _panel
+    if _panel is None:
+        from look_inside import LookInside
+
+        try:
+            _panel = LookInside(contract)
+        except KeyError:
+            _panel = False
+    return _panel or None
+
+
+async def _look_inside(look, image: np.ndarray) -> dict:
     """The panel's data for one digit: its activations and an occlusion map (two runs)."""
     now = js.performance.now
     start = now()
