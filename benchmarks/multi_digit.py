@@ -42,6 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # tests/ itself (not the package name `tests`, which an installed wheel may shadow).
 sys.path[:0] = [str(ROOT), str(ROOT / "site"), str(ROOT / "tests")]
 
+import preprocess  # noqa: E402
 import segment  # noqa: E402
 from build_model.augment import TEST_CONFIG, render_canvas  # noqa: E402
 from build_model.evaluate import onnx_session, predict_onnx  # noqa: E402
@@ -177,7 +178,10 @@ def mnist_cases(seed: int = SEED, lengths=LENGTHS, scale: float = 1.0) -> list[d
     return cases
 
 
-def _mnist_draw(case: dict, images: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, str]:
+def _mnist_draw(
+    case: dict, images: np.ndarray, labels: np.ndarray
+) -> tuple[np.ndarray, str, list[np.ndarray]]:
+    """-> (RGBA canvas, the number's digits as text, each digit's own ink patch)."""
     rng = np.random.default_rng(case["seed"])
     idx = rng.choice(len(images), case["length"], replace=False)
     h = rng.uniform(*HEIGHT_PX)
@@ -185,7 +189,8 @@ def _mnist_draw(case: dict, images: np.ndarray, labels: np.ndarray) -> tuple[np.
     lo = 0.92 if case["sizes"] == "even" else 0.65
     patches = [_mnist_patch(images[i], h * rng.uniform(lo, 1.0), thickness, rng) for i in idx]
     slope = 0.0 if case["slope"] == "flat" else rng.choice([-1, 1]) * rng.uniform(*SLOPE)
-    return compose(patches, case["gap"], slope, rng), "".join(str(int(labels[i])) for i in idx)
+    rgba = compose(patches, case["gap"], slope, rng)
+    return rgba, "".join(str(int(labels[i])) for i in idx), patches
 
 
 # ---- Stroke numbers -----------------------------------------------------------------------------
@@ -284,15 +289,19 @@ def _work(case: dict) -> dict:
             from build_model.data import load_mnist
 
             _MNIST = load_mnist("test")
-        rgba, truth = _mnist_draw(case, *_MNIST)
+        rgba, truth, patches = _mnist_draw(case, *_MNIST)
         strokes, pen = None, None
+        # The ceiling: each digit alone (its own patch, no neighbour), normalised like a
+        # single digit. Segmentation cannot do better than the model does on these.
+        alone = np.stack([preprocess.normalize_digit(p) for p in patches])[..., None]
     else:
         rgba, strokes, truth = _stroke_draw(case)
         pen = APP_PEN
+        alone = None
     start = time.perf_counter()
     seg = segment.segment(rgba, strokes, pen)
     ms = (time.perf_counter() - start) * 1000
-    return {"truth": truth, "seg": seg, "ms": ms}
+    return {"truth": truth, "seg": seg, "ms": ms, "alone": alone}
 
 
 def evaluate(model: Path, cases: list[dict], jobs: int, pictures: Path | None = None) -> dict:
@@ -301,10 +310,14 @@ def evaluate(model: Path, cases: list[dict], jobs: int, pictures: Path | None = 
     session = onnx_session(model)
     batches = [d["seg"].batch() for d in done]
     allprobs = predict_onnx(session, np.concatenate(batches)) if batches else None
+    alone = [d["alone"] for d in done if d["alone"] is not None]
+    alone_probs = predict_onnx(session, np.concatenate(alone)) if alone else None
+    alone_offset = 0
     groups = {
         k: collections.defaultdict(lambda: [0, 0])
         for k in ("length", "gap", "sizes", "slope", "style", "length_gap")
     }
+    ceiling = collections.defaultdict(lambda: [0, 0])  # length_gap -> [all alone right, n]
     count_right = [0, 0]
     per_digit = collections.defaultdict(lambda: [0, 0])
     failures = []
@@ -321,6 +334,14 @@ def evaluate(model: Path, cases: list[dict], jobs: int, pictures: Path | None = 
             if k in case:
                 g[str(case[k])][0] += right
                 g[str(case[k])][1] += 1
+        if d["alone"] is not None:
+            m = len(d["alone"])
+            read_alone = "".join(
+                str(int(v)) for v in alone_probs[alone_offset : alone_offset + m].argmax(1)
+            )
+            alone_offset += m
+            ceiling[case["length_gap"]][0] += read_alone == d["truth"]
+            ceiling[case["length_gap"]][1] += 1
         count_ok = n == len(d["truth"])
         count_right[0] += count_ok
         count_right[1] += 1
@@ -351,6 +372,7 @@ def evaluate(model: Path, cases: list[dict], jobs: int, pictures: Path | None = 
             "p95": round(float(np.percentile(ms, 95)), 3),
         },
         **{f"by_{k}": acc(g) for k, g in groups.items() if g},
+        **({"ceiling_by_length_gap": acc(ceiling)} if ceiling else {}),
         "failures_total": len(failures),
         "failures": failures[:MAX_FAILURES_LISTED],
     }
@@ -419,12 +441,22 @@ def markdown(report: dict, title: str) -> str:
     lg = report.get("by_length_gap", {})
     gaps = sorted({k.split("/")[1] for k in lg}, key=lambda g: list(GAPS).index(g))
     lengths = sorted({int(k.split("/")[0]) for k in lg})
+    ceiling = report.get("ceiling_by_length_gap", {})
+    if ceiling:
+        lines += [
+            "Exact-number accuracy by length and gap; in brackets the ceiling: the share of the "
+            "same numbers whose digits the model reads right one by one, each alone (perfect "
+            "segmentation would reach it, not more).",
+            "",
+        ]
     lines += ["| length \\ gap | " + " | ".join(gaps) + " |", "|---|" + "---|" * len(gaps)]
     for n in lengths:
-        cells = [lg.get(f"{n}/{g}") for g in gaps]
-        lines.append(
-            f"| {n} | " + " | ".join(f"{c['accuracy']:.1%}" if c else "" for c in cells) + " |"
-        )
+        cells = []
+        for g in gaps:
+            c, top = lg.get(f"{n}/{g}"), ceiling.get(f"{n}/{g}")
+            cell = f"{c['accuracy']:.1%}" if c else ""
+            cells.append(f"{cell} ({top['accuracy']:.1%})" if c and top else cell)
+        lines.append(f"| {n} | " + " | ".join(cells) + " |")
     lines += [
         "",
         "| digit | " + " | ".join(report["per_digit_by_class"]) + " |",
@@ -438,8 +470,6 @@ def markdown(report: dict, title: str) -> str:
 def speed(repeats: int = 50) -> dict:
     """CPython timings (median ms): segment() incl. every digit's normalisation, strokes known
     (the app) and not; describe() vs segment() for one digit (single digits must not slow)."""
-    import preprocess
-
     rng = np.random.default_rng(SEED)
     digits = [int(d) for d in rng.integers(0, 10, 10)]
     rgba, strokes = stroke_number(digits, "hand", "normal", "even", 0.0, rng)
