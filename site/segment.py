@@ -36,13 +36,13 @@ Rules, in order, and why:
    a broken-off piece) is not a digit: it joins the nearest digit within ATTACH_FRACTION of the
    tallest height, else it is dropped (a dash is not a digit).
 5. Touching ink. Where a group is wider than SPLIT_ASPECT (or, without strokes, LATTICE_ASPECT)
-   x the digit height, it may be several digits whose ink touches. Candidate cuts are lines (at
-   CUT_SLANTS, since writing leans) through the least ink; every piece between two cuts is
-   normalised and goes into the one model batch with the rest; resolve() then picks the cuts
-   whose pieces the model reads best (sum of log top-probabilities, PIECE_COST per piece, a
-   penalty for pieces wider than a digit can be). A group narrow enough to be one digit is
-   cut only if the model is unsure of it whole (WHOLE_SURE). The model arbitrates because
-   geometry alone cannot tell a wide 0 from a touching 10.
+   x the digit height, it may be several digits whose ink touches. cuts.py proposes cut paths
+   through the least ink (bent round interlocking strokes); every piece between two cuts is
+   normalised and goes into the one model batch with the rest; resolve() then keeps the cuts
+   whose pieces the model reads best, with a prior from each digit's typical width in MNIST
+   (cuts.py's docstring gives the rules). A group narrow enough to be one digit is cut only
+   if the model is unsure of it whole. The model arbitrates because geometry alone cannot tell
+   a wide 0 from a touching 10.
 6. Unreadable. More than MAX_DIGITS digits, or a group whose ink is far longer than any digit's
    (centre-line length > SCRIBBLE_LENGTH x its larger side: a scribble, a crossing-out; without
    strokes a looser estimate, or a blot over most of the canvas), is "can't read this as a
