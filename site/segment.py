@@ -36,13 +36,13 @@ Rules, in order, and why:
    a broken-off piece) is not a digit: it joins the nearest digit within ATTACH_FRACTION of the
    tallest height, else it is dropped (a dash is not a digit).
 5. Touching ink. Where a group is wider than SPLIT_ASPECT (or, without strokes, LATTICE_ASPECT)
-   x the digit height, it may be several digits whose ink touches. Candidate cuts are lines (at
-   CUT_SLANTS, since writing leans) through the least ink; every piece between two cuts is
-   normalised and goes into the one model batch with the rest; resolve() then picks the cuts
-   whose pieces the model reads best (sum of log top-probabilities, PIECE_COST per piece, a
-   penalty for pieces wider than a digit can be). A group narrow enough to be one digit is
-   cut only if the model is unsure of it whole (WHOLE_SURE). The model arbitrates because
-   geometry alone cannot tell a wide 0 from a touching 10.
+   x the digit height, it may be several digits whose ink touches. cuts.py proposes cut paths
+   through the least ink (bent round interlocking strokes); every piece between two cuts is
+   normalised and goes into the one model batch with the rest; resolve() then keeps the cuts
+   whose pieces the model reads best, with a prior from each digit's typical width in MNIST
+   (cuts.py's docstring gives the rules). A group narrow enough to be one digit is cut only
+   if the model is unsure of it whole. The model arbitrates because geometry alone cannot tell
+   a wide 0 from a touching 10.
 6. Unreadable. More than MAX_DIGITS digits, or a group whose ink is far longer than any digit's
    (centre-line length > SCRIBBLE_LENGTH x its larger side: a scribble, a crossing-out; without
    strokes a looser estimate, or a blot over most of the canvas), is "can't read this as a
@@ -59,6 +59,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+import cuts
 import preprocess
 
 #: More digits than this is not read as a number (the reading state becomes "unreadable").
@@ -80,33 +81,12 @@ ATTACH_FRACTION = 0.35
 #: strokes already from LATTICE_ASPECT (a 1 touching a 0 is ~1.1 wide), as an optional cut.
 SPLIT_ASPECT = 1.15
 LATTICE_ASPECT = 0.8
-#: A cut never leaves a part narrower than this fraction of the digit height.
-MIN_PART = 0.15
 #: The largest writing slant corrected when grouping (x px per y px, about 35 degrees).
 MAX_SLANT = 0.7
 #: Without strokes, a component wider than ERODE_ASPECT x its height is eroded by ERODE_FRACTION
 #: of the stroke width to see whether it falls apart into side-by-side digits.
 ERODE_ASPECT = 0.8
 ERODE_FRACTION = 0.35
-#: Candidate cuts of touching ink: at most MAX_CUTS, at least MIN_CUT_GAP x height apart, lines
-#: leaning by CUT_SLANTS (columns per row, top to the right).
-MAX_CUTS = 6
-MIN_CUT_GAP = 0.15
-CUT_SLANTS = (0.0, -0.25, 0.25, 0.5)
-#: Each piece of a reading costs PIECE_COST (log-probability): two confident pieces must beat one
-#: confident digit by more than chance.
-PIECE_COST = -0.05
-#: A piece wider than ASPECT_FREE x its height costs ASPECT_PENALTY per unit of aspect beyond:
-#: 90 % of MNIST digits are at most as wide as tall, two touching digits typically 1.2-1.6, and
-#: the model reads many such pairs confidently as one digit. A piece thinner than ASPECT_THIN
-#: read as anything but a 1 costs twice that per unit. No piece is wider than WHOLE_MAX.
-ASPECT_FREE = 1.0
-ASPECT_THIN = 0.5
-ASPECT_PENALTY = 3.0
-WHOLE_MAX = 1.6
-#: A group narrow enough to be one digit is cut only when the model reads it whole with less
-#: than this confidence.
-WHOLE_SURE = 0.9
 #: Centre-line length (or ink mass / stroke width) above this many times the group's larger side
 #: is a scribble. The longest real digit (an 8 drawn as two loops) is about 4.
 SCRIBBLE_LENGTH = 7.5
@@ -170,29 +150,17 @@ class Segmentation:
         if not any(isinstance(slot, _Lattice) for slot in self.slots):
             return self.digits
         probs = np.asarray(probs, np.float64)
-        logp = np.log(np.maximum(probs.max(axis=1), 1e-9))
         out = []
         for slot in self.slots:
             if isinstance(slot, Digit):
                 out.append(slot)
                 continue
-            whole = slot.pieces.get((0, slot.n_cuts - 1))
-            if slot.optional and whole is not None and logp[whole.index] > np.log(WHOLE_SURE):
-                out.append(whole)
-                continue
-            best = {0: (0.0, [])}
-            for j in range(1, slot.n_cuts):
-                options = [
-                    (
-                        best[i][0] + logp[piece.index] + PIECE_COST + _shape_prior(piece, probs),
-                        best[i][1] + [piece],
-                    )
-                    for (i, jj), piece in slot.pieces.items()
-                    if jj == j and i in best
-                ]
-                if options:
-                    best[j] = max(options, key=lambda o: o[0])
-            out += best.get(slot.n_cuts - 1, (0.0, []))[1]
+            shapes = {
+                key: (d.index, (d.box[3] - d.box[2]) / max(1, d.box[1] - d.box[0]))
+                for key, d in slot.pieces.items()
+            }
+            keys = cuts.choose(shapes, slot.n_cuts, probs, slot.optional)
+            out += [slot.pieces[key] for key in keys]
         return out
 
 
@@ -653,26 +621,28 @@ def segment(
         height = max(own, ref)
         if crop.shape[1] <= whole_up_to * height:
             image = preprocess.normalize_digit(crop) if single else None
-            digit = _piece(crop, box, (0, 0.0), (crop.shape[1], 0.0), units, image)
+            left, right = cuts.edges_of(crop)
+            digit = _piece(crop, box, left, right, units, image)
             if digit is not None:
                 result.slots.append(digit)
             continue
-        cuts = _cut_candidates(crop, height)
-        whole = (0, len(cuts) - 1)  # always a candidate, so a reading always exists
+        paths = cuts.candidates(crop, height)
+        whole = (0, len(paths) - 1)  # always a candidate, so a reading always exists
+        starts = [float(np.median(p)) for p in paths]
         pieces = {}
-        for i in range(len(cuts)):
-            for j in range(i + 1, len(cuts)):
-                w = cuts[j][0] - cuts[i][0]
-                if w > WHOLE_MAX * height and (i, j) != whole:
+        for i in range(len(paths)):
+            for j in range(i + 1, len(paths)):
+                w = starts[j] - starts[i]
+                if w > cuts.WHOLE_MAX * height and (i, j) != whole:
                     continue
-                if w >= MIN_PART * height or (i, j) == whole:
-                    piece = _piece(crop, box, cuts[i], cuts[j], units)
+                if w >= cuts.MIN_PART * height or (i, j) == whole:
+                    piece = _piece(crop, box, paths[i], paths[j], units)
                     # A piece as short as a fragment (a 5's bar cut off) is not a digit.
                     short = piece is None or piece.box[1] - piece.box[0] < FRAGMENT_FRACTION * ref
                     if piece is not None and (not short or (i, j) == whole):
                         pieces[(i, j)] = piece
         optional = crop.shape[1] <= SPLIT_ASPECT * height
-        result.slots.append(_Lattice(pieces, len(cuts), optional))
+        result.slots.append(_Lattice(pieces, len(paths), optional))
     for slot in result.slots:
         for d in slot.pieces.values() if isinstance(slot, _Lattice) else [slot]:
             d.index = len(result.images)
@@ -687,89 +657,17 @@ def segment(
     return result
 
 
-def _shape_prior(piece: Digit, probs: np.ndarray) -> float:
-    """Log-penalty for a piece whose width/height is implausible for the digit it is read as:
-    two touching digits read as one wide 0, or half a 0 read as a fat 7."""
-    top, bottom, left, right = piece.box
-    aspect = (right - left) / max(1, bottom - top)
-    too_wide = max(0.0, aspect - ASPECT_FREE)
-    # Only a 1 is thinner than ASPECT_THIN (MNIST: 5th percentile of 2-9 is 0.5).
-    too_thin = max(0.0, ASPECT_THIN - aspect) if int(probs[piece.index].argmax()) != 1 else 0.0
-    return -ASPECT_PENALTY * (too_wide + 2 * too_thin)
-
-
 def _piece(crop, box, cut0, cut1, units: list[int], image=None) -> Digit | None:
-    """The digit between two cuts (c, slant) of a group's crop: its tight box and 28x28 image.
-
-    A cut is the line x = c + (middle row - y) * slant; a piece is the ink right of cut0 and
-    left of cut1 (vertical cuts: plain column ranges).
-    """
-    (c0, t0), (c1, t1) = cut0, cut1
-    if t0 == 0 and t1 == 0:
-        part = crop[:, c0:c1]
-        offset = c0
-    else:
-        rows = np.arange(crop.shape[0], dtype=np.float32)[:, None]
-        cols = np.arange(crop.shape[1], dtype=np.float32)[None, :]
-        middle = (crop.shape[0] - 1) / 2
-        inside = (cols - (middle - rows) * t0 >= c0) & (cols - (middle - rows) * t1 < c1)
-        part = crop * inside
-        offset = 0
+    """The digit between two cuts of a group's crop (cuts.candidates: a column per row): its
+    tight box on the canvas and its 28x28 image (preprocess.normalize_digit)."""
+    part = cuts.piece_ink(crop, cut0, cut1)
     inner = preprocess.bounding_box(part)
     if inner is None:
         return None
     t, b, left, right = inner
     if image is None:
         image = preprocess.normalize_digit(part[t:b, left:right])
-    part_box = (box[0] + t, box[0] + b, box[2] + offset + left, box[2] + offset + right)
-    return Digit(part_box, units, image)
-
-
-def _slant_profiles(crop: np.ndarray) -> np.ndarray:
-    """Ink crossed by the cut line at each column, for each of CUT_SLANTS: (slants, width)."""
-    height, width = crop.shape
-    middle = (height - 1) / 2
-    pad = int(np.ceil(max(abs(t) for t in CUT_SLANTS) * height / 2)) + 1
-    padded = np.pad(crop, ((0, 0), (pad, pad)))
-    rows = np.arange(height)
-    out = np.empty((len(CUT_SLANTS), width), np.float32)
-    for k, t in enumerate(CUT_SLANTS):
-        shift = np.rint((middle - rows) * t).astype(np.int64)
-        idx = np.arange(width)[None, :] + shift[:, None] + pad
-        out[k] = np.take_along_axis(padded, idx, axis=1).sum(axis=0)
-    return out
-
-
-def _cut_candidates(crop: np.ndarray, height: float) -> list[tuple[int, float]]:
-    """Rule 4: candidate cuts (column, slant) of touching ink, the crop's edges included.
-
-    For each column the slant (of CUT_SLANTS: handwriting leans, and leaning neighbours
-    interlock) that crosses the least ink; local minima of that profile (where the least ink
-    crosses: the usual place two digits touch), the thinnest MAX_CUTS kept at least
-    MIN_CUT_GAP of the height apart.
-    """
-    width = crop.shape[1]
-    profiles = _slant_profiles(crop)
-    slant = profiles.argmin(axis=0)
-    profile = profiles.min(axis=0)
-    smooth = np.convolve(profile, np.ones(3) / 3, mode="same")
-    lo, hi = max(1, int(MIN_PART * height)), width - max(1, int(MIN_PART * height))
-    cols = np.arange(lo, hi)
-    edges = [(0, 0.0), (width, 0.0)]
-    if cols.size == 0:
-        return edges
-    inner = smooth[lo:hi]
-    left = np.concatenate([[np.inf], inner[:-1]])
-    right = np.concatenate([inner[1:], [np.inf]])
-    minima = cols[(inner <= left) & (inner <= right)]
-    chosen: list[int] = []
-    for c in minima[np.argsort(smooth[minima], kind="stable")]:
-        if all(abs(c - k) >= MIN_CUT_GAP * height for k in chosen):
-            chosen.append(int(c))
-        if len(chosen) == MAX_CUTS:
-            break
-    cuts = [(c, float(CUT_SLANTS[slant[c]])) for c in chosen]
-    return sorted([*edges, *cuts])
+    return Digit((box[0] + t, box[0] + b, box[2] + left, box[2] + right), units, image)
 
 
 def reading(seg: Segmentation, probs: np.ndarray | None, low_below: float = 0.6) -> dict:

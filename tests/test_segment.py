@@ -12,6 +12,7 @@ import math
 import numpy as np
 import pytest
 
+import cuts
 import preprocess
 import segment
 from benchmarks.multi_digit import APP_CANVAS, APP_PEN, MODEL, read_number, stroke_number
@@ -168,3 +169,42 @@ def test_one_batched_model_run(session) -> None:
     probs = session.run(None, {session.get_inputs()[0].name: batch})[0]
     assert probs.shape == (3, 10)
     assert segment.reading(seg, probs)["number"] == "841"
+
+
+def test_touching_digits_without_strokes_are_cut_where_the_model_reads_them(session) -> None:
+    # Pixels only (a picture, an MNIST benchmark canvas): the pair is one connected component,
+    # so cuts.py proposes cuts and the model's reading of the pieces picks them.
+    cases = [([7, 1], "hand"), ([3, 8], "hand"), ([9, 4], "simplex"), ([4, 7], "simplex")]
+    for pair, style in cases:
+        rng = np.random.default_rng(0)
+        rgba, _ = stroke_number(pair, style, "touching", "even", 0.0, rng)
+        assert _components(rgba) == 1
+        seg = segment.segment(rgba)
+        assert any(isinstance(slot, segment._Lattice) for slot in seg.slots)
+        assert read_number(session, rgba)["number"] == "".join(map(str, pair)), (pair, style)
+
+
+def test_a_wide_zero_is_not_cut(session) -> None:
+    t = np.linspace(0, 2 * math.pi, 80)
+    for aspect in (1.0, 1.2, 1.4):
+        ring = np.stack([140 + 50 * aspect * np.sin(t), 140 - 50 * np.cos(t)], axis=1)
+        rgba = render_rgba([ring.tolist()], APP_CANVAS, APP_PEN)
+        for strokes in ([ring], None):
+            read = read_number(session, rgba, strokes, APP_PEN if strokes else None)
+            assert read["number"] == "0", (aspect, read["number"])
+
+
+def test_choose_weighs_confidence_against_each_digits_usual_width() -> None:
+    # Cuts 0..2: the whole (0, 2) or two pieces (0, 1) + (1, 2). probs rows: whole, left, right.
+    probs = np.full((3, 10), 0.01)
+    probs[0, 8], probs[1, 1], probs[2, 7] = 0.9, 0.9, 0.9
+    pieces = {(0, 2): (0, 1.3), (0, 1): (1, 0.3), (1, 2): (2, 0.8)}
+    # An "8" 1.3 times as wide as tall is wider than 8s are: the two plausible pieces win.
+    assert cuts.choose(pieces, 3, probs, optional=False) == [(0, 1), (1, 2)]
+    # As wide as an 8 usually is, the whole wins: splitting costs PIECE_COST per piece.
+    pieces[(0, 2)] = (0, 0.8)
+    assert cuts.choose(pieces, 3, probs, optional=False) == [(0, 2)]
+    # A "7" thinner than any 7 (a sliver cut off a digit) is implausible: the whole wins.
+    probs[0, 8] = 0.6
+    pieces[(0, 2)], pieces[(1, 2)] = (0, 1.0), (2, 0.2)
+    assert cuts.choose(pieces, 3, probs, optional=False) == [(0, 2)]
