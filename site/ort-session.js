@@ -40,6 +40,11 @@ async function load() {
   }
 }
 
+/** The bytes of another file of the model's folder (e.g. learn.py's reference features). */
+export async function modelFile(name) {
+  return new Uint8Array(await (await download(here(`./model/${name}`))).arrayBuffer());
+}
+
 /** Resolves to {ort, contract, bytes, session, error}; rejects if a download fails. */
 export const loaded = load();
 loaded.catch(() => {}); // handled by classifier.py when it awaits; not an "unhandled" rejection
