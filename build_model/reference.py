@@ -107,11 +107,12 @@ def features_and_probs(onnx_path: Path, x: np.ndarray) -> tuple[np.ndarray, np.n
     return np.concatenate([f for f, _ in parts]), np.concatenate([p for _, p in parts])
 
 
-def build(model_dir: Path, x: np.ndarray, labels: np.ndarray) -> dict:
+def build(model_dir: Path, x: np.ndarray, labels: np.ndarray, per_class: int = PER_CLASS) -> dict:
     """Reference features of the model in ``model_dir`` over inputs ``x``, written beside it."""
     contract = json.loads((Path(model_dir) / "model.json").read_text())
     features, probs = features_and_probs(Path(model_dir) / contract["file"], x)
-    return write_reference(model_dir, reference_features(features, probs, labels))
+    reference = reference_features(features, probs, labels, per_class)
+    return write_reference(model_dir, reference, per_class)
 
 
 def main(argv: list[str] | None = None) -> int:
