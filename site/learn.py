@@ -33,7 +33,7 @@ Why this:
   Class means as the "other" digits were far worse (too coarse: 25-76 %), and a margin over
   the CNN's own probabilities cannot see the style at all (the CNN is 99.9 % sure it is a 9).
 - One wrong correction cannot wreck a class: a lone example has trust 1 / (1 + TRUST_HALF) =
-  0.5 < PRIOR, so it never overrules a confident CNN by itself; and an example contradicted by
+  1/3 < PRIOR, so it never overrules a confident CNN by itself; and an example contradicted by
   taught examples of another label near it loses trust (``trust_i = same_i / (same_i + other_i +
   TRUST_HALF)``, counts of taught neighbours). Trusted examples (``BLOCK_TRUST``) count as
   "another class" in the gate of their neighbours' labels, untrusted ones do not. Six right
@@ -69,15 +69,19 @@ TOP = 2
 #: k=6 / worst canvas-test drop): -0.02/0.0 -> 96.7 % / 0.24 points; -0.015/0.005 -> 95.3 % /
 #: 0.18; -0.015/0.01 -> 94.5 % / 0.15; -0.01/0.01 -> 92.5 % / 0.10.
 MARGIN_LO, MARGIN_HI = -0.015, 0.01
-#: Weight of the CNN's probabilities, in taught-example units (a lone example weighs 0.5).
-#: 0.5 -> one wrong correction costs its class up to 1.6 points; 1.0 -> 0 points.
-PRIOR = 1.0
-#: Trust of an example: same / (same + other + TRUST_HALF), neighbour counts among the taught.
-TRUST_HALF = 1.0
+#: Weight of the CNN's probabilities, in taught-example units, and the trust of an example:
+#: same / (same + other + TRUST_HALF), neighbour counts among the taught. A lone example weighs
+#: 1/3 < PRIOR, six agreeing ones ~4.5: the reading is then confident enough for the verdict's
+#: "digit" (model.json, >= 0.887). Benchmark (worst canvas drop / one wrong correction, worst
+#: class / share of a taught style read as "digit" at k=6): PRIOR 1.0, TRUST_HALF 1 -> 0.14 /
+#: 0 / 0-69 % (all "unsure"); 0.5, 2 -> 0.16 / 0.10 points / 86-97 %; 0.5, 1 -> 0.17 / 0.8.
+PRIOR = 0.5
+TRUST_HALF = 2.0
 #: Taught examples of another label with at least this trust count as "other digits" in a
 #: label's gate. A lone or contradicted example (trust < 0.5) does not: one wrong correction
 #: among six right ones would otherwise close the gate for the drawings nearest to it
-#: (benchmark, k = 6 + the model's misreading taught once: 86-94 % -> 94-100 %).
+#: (benchmark, k = 6 + the model's misreading taught once: 86-94 % -> 94-100 %). A lone
+#: example has trust 1/3, two agreeing ones 1/2.
 BLOCK_TRUST = 0.5
 #: Cosine similarity at which two taught examples start to be / are fully neighbours (trust).
 PEER_LO, PEER_HI = 0.88, 0.92
