@@ -26,7 +26,15 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from build_model import augment, data, extra, nondigits, strokedigits, train  # noqa: E402
+from build_model import (  # noqa: E402
+    augment,
+    data,
+    extra,
+    nondigits,
+    reference,
+    strokedigits,
+    train,
+)
 from build_model.atomic import write_bytes_atomic  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -46,6 +54,8 @@ ND_TRAIN, ND_VAL, ND_HELDOUT = 8_000, 1_500, 2_000
 #: with the training warps (a reported extra row). Sized for a shared, loaded 2-core machine.
 CANVAS_TRAIN, WARPED_TEST, CANVAS_VAL = 15_000, 1_000, 2_000
 QUICK_ND_TRAIN, QUICK_ND_VAL, QUICK_ND_HELDOUT = 300, 150, 150
+#: learn.py reference centroids per class in --quick (a smoke model reads few digits right).
+QUICK_REFERENCE = 8
 
 
 def _cached(name: str, parts: tuple, make, cache):
@@ -262,6 +272,10 @@ def main(argv: list[str] | None = None) -> int:
         f"wrote {exported.onnx_path} ({exported.bytes:,} bytes, sha256 {exported.sha256[:12]}…, "
         f"parity max|diff| {exported.max_abs_diff:.1e})"
     )
+    # learn.py's reference features are model-specific: rebuilt with every export.
+    per_class = QUICK_REFERENCE if args.quick else reference.PER_CLASS
+    ref_spec = reference.build(args.out, x_canvas, canvas_labels, per_class)
+    log(f"wrote {ref_spec['file']} (learn.py's reference: {ref_spec['shape']} float16)")
 
     session = evaluate.onnx_session(exported.onnx_path)
     mnist = evaluate.score("MNIST test", evaluate.predict_onnx(session, x_test), test_labels)

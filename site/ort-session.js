@@ -45,3 +45,11 @@ export function run(inputName, data, dims, fetches) {
     worker.postMessage({ id, input: { name: inputName, data, dims }, fetches }, [data.buffer]);
   });
 }
+
+/** The bytes of another file of the model's folder (e.g. learn.py's reference features). */
+export async function modelFile(name) {
+  const url = new URL(`./model/${name}`, import.meta.url);
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url} could not be downloaded (HTTP ${response.status})`);
+  return new Uint8Array(await response.arrayBuffer());
+}

@@ -163,11 +163,27 @@ async def _look_inside(look, image: np.ndarray) -> dict:
     return result
 
 
+async def _load_reference() -> None:
+    """learn.py's reference features (model.json "reference"), fetched once, on the first
+    taught example: nobody who never teaches downloads them. Without them learn.py falls back
+    to a stricter fixed threshold, so a failed download only costs some adaptation."""
+    spec = contract.get("reference")
+    if not spec or taught.reference is not None:
+        return
+    try:
+        data = await js_modules.ort_session.modelFile(spec["file"])
+        taught.reference = learn.Reference.from_bytes(bytes(data.to_py()), spec)
+    except Exception as error:  # any failure: learn without it, and say why
+        js.console.warn(f"learning without reference features: {type(error).__name__}: {error}")
+
+
 async def set_taught(records) -> int:
     """The user's taught drawings changed: features for new ones (one batched run), then a new
     personaliser. Returns how many examples it learned from."""
     global personal
     records = records.to_py() if records else []
+    if records:
+        await _load_reference()
     ids, batch = taught.pending(records)
     if ids:
         features = await classifier.run(batch, [classifier.features])

@@ -145,9 +145,13 @@ def test_quick_build_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         "confusion.png",
         "mnist_cnn.onnx",
         "model.json",
+        "reference.bin",
         "training.png",
     ]
     spec = json.loads((out / "model.json").read_text())
+    reference = (out / spec["reference"]["file"]).read_bytes()  # learn.py's, for this model
+    assert spec["reference"]["sha256"] == hashlib.sha256(reference).hexdigest()
+    assert spec["reference"]["shape"] == [10 * cli.QUICK_REFERENCE, 100]
     onnx_bytes = (out / spec["file"]).read_bytes()
     assert spec["sha256"] == hashlib.sha256(onnx_bytes).hexdigest()
     assert spec["bytes"] == len(onnx_bytes) <= export.MAX_BYTES

@@ -1,6 +1,7 @@
 """learn.py + drawings.py + preprocess.py under Pyodide in real Chromium, with the real model in
-onnxruntime-web: stored drawings are parsed, rendered, run for `features`, taught, and adapt new
-drawings exactly as CPython does (the worker pipeline's learning step, end to end)."""
+onnxruntime-web: stored drawings are parsed, rendered, run for `features`, taught (with the
+model's reference features, read and checked as the worker does), and adapt new drawings exactly
+as CPython does (the worker pipeline's learning step, end to end)."""
 
 from __future__ import annotations
 
@@ -65,7 +66,9 @@ async def main():
 
     text = await (await js.fetch("./learn-check.json")).text()
     records = [{**d, "id": i} for i, d in enumerate(drawings.parse_file(text))]
-    taught = learn.TaughtSet("check")
+    spec = json.loads(await (await js.fetch("./learn-check-reference.json")).text())
+    data = await (await js.fetch("./learn-check-reference.bin")).arrayBuffer()
+    taught = learn.TaughtSet("check", learn.Reference.from_bytes(bytes(data.to_py()), spec))
     ids, x = taught.pending(records[:6])
     taught.set_features(ids, (await run(x))[1])
     x, _ = learn.model_inputs(records[6:])
@@ -90,11 +93,14 @@ def test_learning_under_pyodide_matches_cpython(page, site_server, tmp_path: Pat
         "learn-check.toml": TOML,
         "learn-check.py": PY,
         "learn-check.json": json.dumps(doc),
+        "learn-check-reference.json": json.dumps(spec["reference"]),
     }
     for name, text in files.items():
         (tmp_path / name).write_text(text)
         site_server.overrides[f"/{name}"] = tmp_path / name
     site_server.overrides["/learn-check.onnx"] = MODEL_DIR / spec["file"]
+    reference_file = MODEL_DIR / spec["reference"]["file"]
+    site_server.overrides["/learn-check-reference.bin"] = reference_file
     try:
         page.goto(site_server.url + "learn-check.html")
         page.wait_for_function(
@@ -102,12 +108,13 @@ def test_learning_under_pyodide_matches_cpython(page, site_server, tmp_path: Pat
         )
         browser_adapted = np.asarray(json.loads(page.inner_text("#output")))
     finally:
-        for name in [*files, "learn-check.onnx"]:
+        for name in [*files, "learn-check.onnx", "learn-check-reference.bin"]:
             site_server.overrides.pop(f"/{name}", None)
 
     session = ort.InferenceSession(str(MODEL_DIR / spec["file"]))
     x, labels = learn.model_inputs(drawings.parse_file(json.dumps(doc)))
     probs, feats = session.run(["probs", "features"], {"input": x})
-    expected = learn.Personalizer(feats[:6], labels[:6]).adapt(probs[6:], feats[6:])
+    reference = learn.Reference.from_bytes(reference_file.read_bytes(), spec["reference"])
+    expected = learn.Personalizer(feats[:6], labels[:6], reference).adapt(probs[6:], feats[6:])
     np.testing.assert_allclose(browser_adapted, expected, atol=1e-4)
     assert (browser_adapted.argmax(1) == 9).mean() >= 0.9 > (probs[6:].argmax(1) == 9).mean()

@@ -12,6 +12,7 @@ import pytest
 from conftest import guarded_page
 from test_app import canvas_box, draw, settled_prediction, wait_ready
 from test_drawings import BAD_FILES
+from test_pages import wait_controlled
 
 import drawings
 from benchmarks.personal import style_drawing
@@ -126,12 +127,15 @@ def test_without_storage_learning_works_for_the_session(browser, site_url, case)
         assert note.is_visible() and note_text in note.inner_text()
 
 
-def draw_drawing(page, drawing: dict) -> None:
+def draw_drawing(page, drawing: dict, every: int = 1) -> None:
     """Replay a stored drawing's strokes as mouse moves on the visible canvas (points on a
-    straight run between their neighbours are skipped: same ink, far fewer round trips)."""
+    straight run between their neighbours are skipped: same ink, far fewer round trips).
+    ``every`` > 1 also keeps only every n-th point of a curve (and its last): the benchmark's
+    styles are densified to ~3 px steps, so every 4th point still bends the ink by < 1 px."""
     box = canvas_box(page)
     k = box["width"] / drawing["canvas"][0]
     for stroke in map(drawings._drop_collinear, drawing["strokes"]):
+        stroke = stroke[:-1:every] + stroke[-1:]
         page.mouse.move(box["x"] + stroke[0][0] * k, box["y"] + stroke[0][1] * k)
         page.mouse.down()
         for x, y in stroke[1:]:
@@ -139,9 +143,9 @@ def draw_drawing(page, drawing: dict) -> None:
         page.mouse.up()
 
 
-def read(page, drawing: dict) -> str:
+def read(page, drawing: dict, every: int = 1) -> str:
     page.keyboard.press("Escape")
-    draw_drawing(page, drawing)
+    draw_drawing(page, drawing, every)
     return settled_prediction(page)[0]
 
 
@@ -189,3 +193,46 @@ def test_a_misread_style_is_read_right_after_six_corrections_and_after_reload(
         assert taught_in_worker(page) == 6
         again = [read(page, d) for d in new]
         assert again.count("9") >= 5, (before, after, again)
+
+
+EVERY = 4  # mouse moves: every 4th point of a curve (see draw_drawing), ~45 per drawing
+
+
+@pytest.mark.slow
+def test_teaching_survives_a_reload_offline(browser, site_server) -> None:
+    """Teach a style the model misreads every time (a 4 drawn like a 9: the CNN is ~100 % sure
+    it is a 9), go offline once the service worker holds the app, reload: the taught examples
+    come back from IndexedDB, the worker recomputes their features and loads learn.py's
+    reference features from the service worker's cache, and new drawings read as 4."""
+    taught_rng, new_rng = np.random.default_rng([1, 0]), np.random.default_rng([1, 1])
+    taught = [style_drawing("four_like_nine", taught_rng) for _ in range(6)]
+    new = [style_drawing("four_like_nine", new_rng) for _ in range(4)]
+    with guarded_page(browser, "teach-offline", viewport={"width": 900, "height": 900}) as (
+        ctx,
+        page,
+        guard,
+    ):
+        page.goto(site_server.url)
+        wait_ready(page)
+        assert read(page, new[0], EVERY) == "9"  # the model alone misreads the style
+        for i, drawing in enumerate(taught):
+            read(page, drawing, EVERY)
+            page.keyboard.press("4")
+            page.wait_for_function(f"document.querySelector('{COUNT}').textContent === '{i + 1}'")
+        wait_controlled(page)
+        page.locator("[data-testid=offline-ready]").wait_for()  # the whole app is cached
+
+        served = len(site_server.sent)
+        ctx.set_offline(True)
+        page.reload()
+        wait_ready(page)
+        assert page.evaluate("navigator.onLine") is False
+        page.wait_for_function(f"document.querySelector('{COUNT}').textContent === '6'")
+        assert taught_in_worker(page) == 6
+        readings = [read(page, d, EVERY) for d in new]
+        ctx.set_offline(False)
+    assert readings.count("4") >= 3, readings
+    # Everything came from the service worker's cache, reference.bin included (the browser's own
+    # update check of sw.js and precache.js bypasses Playwright's offline emulation).
+    assert [u for u, _ in site_server.sent[served:] if u not in ("/sw.js", "/precache.js")] == []
+    assert not [text for _, text in guard.console if "without reference" in text]
