@@ -115,8 +115,9 @@ def shape_descriptor(
     inv = 1.0 / (a * d - b * b)
     ux = (d * inv)[:, None] * dx - (b * inv)[:, None] * dy
     uy = -(b * inv)[:, None] * dx + (a * inv)[:, None] * dy
-    sector = ((np.arctan2(uy, ux) + np.pi) / (2 * np.pi) * bins).astype(np.int64)
-    index = (np.arange(n)[:, None] * bins + np.clip(sector, 0, bins - 1)).ravel()
+    sector = ((np.arctan2(uy, ux) + np.pi) / (2 * np.pi) * bins).astype(np.intp)
+    # np.intp: bincount wants the platform's index type (int32 in the browser's wasm32 numpy).
+    index = (np.arange(n, dtype=np.intp)[:, None] * bins + np.clip(sector, 0, bins - 1)).ravel()
     ink = np.bincount(index, weights=w.ravel(), minlength=n * bins).reshape(n, bins)
     radius = np.bincount(index, weights=(w * np.hypot(ux, uy)).ravel(), minlength=n * bins)
     radius = radius.reshape(n, bins) / np.maximum(ink, 1e-6)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,8 @@ import preprocess
 import verdict
 from digit_strokes import digit_paths, place, render_rgba
 
-MODEL_DIR = Path(__file__).resolve().parents[1] / "site" / "model"
+ROOT = Path(__file__).resolve().parents[1]
+MODEL_DIR = ROOT / "site" / "model"
 CANVAS = 280
 
 
@@ -285,3 +287,47 @@ def test_bad_input_gives_a_verdict_never_an_exception(session, spec) -> None:
     for rgba in (edge, speck, full):
         assert _run(session, spec, rgba)[0] in verdict.VERDICTS
     assert _run(session, spec, full)[0] != "digit"
+
+
+def test_shape_test_under_the_vendored_pyodide_matches_cpython(vendored, tmp_path, spec) -> None:
+    """verdict.py under the browser's own (pruned, wasm32) numpy, run by the vendored Pyodide in
+    Node: the same shape distances and verdicts as CPython (bincount once failed there: int64
+    indices on a 32-bit platform)."""
+    images = np.stack(
+        [
+            preprocess.describe(_draw(p)).image
+            for p in (CLOSED_SHAPES["square"], digit_paths(0, "hand"))
+        ]
+    )
+    probs = np.full((2, 10), 0.02)
+    probs[:, 0] = 0.82
+    script = tmp_path / "check.py"
+    script.write_text(
+        "import json, types\nimport numpy as np\n"
+        f"verdict = types.ModuleType('verdict')\n"
+        f"exec(compile({(MODEL_DIR.parent / 'verdict.py').read_text()!r}, 'verdict.py', 'exec'),"
+        " verdict.__dict__)\n"
+        f"t = json.loads({json.dumps(spec['verdict'])!r})\n"
+        f"x = np.asarray({images.tolist()!r}, np.float32)\n"
+        f"p = np.asarray({probs.tolist()!r})\n"
+        "d = verdict.shape_distance(x, p.argmax(1), t['shape'])\n"
+        "json.dumps({'distance': d.tolist(), 'verdicts': verdict.verdicts(p, t, x)})\n"
+    )
+    result = subprocess.run(
+        [
+            "node",
+            str(ROOT / "tests" / "pyodide_run.mjs"),
+            str(vendored / "pyodide"),
+            "numpy",
+            str(script),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    want = verdict.shape_distance(images, probs.argmax(1), spec["verdict"]["shape"])
+    np.testing.assert_allclose(report["distance"], want, rtol=1e-6)
+    assert report["verdicts"] == verdict.verdicts(probs, spec["verdict"], images)
+    assert report["verdicts"][0] == "not-a-digit"
