@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import sys
 import time
@@ -289,12 +290,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.recalibrate:
         from build_model import card
 
-        onnx_path = args.out / "mnist_cnn.onnx"
-        thresholds, verdict_rows, score_choice = verdict_stage(
-            onnx_path, args.out / "model.json", sets, log
-        )
+        contract = args.out / "model.json"  # names the ONNX file it describes
+        onnx_path = args.out / json.loads(contract.read_text())["file"]
+        thresholds, verdict_rows, score_choice = verdict_stage(onnx_path, contract, sets, log)
         written = card.update_verdict_section(args.out, thresholds, verdict_rows, score_choice)
-        log(f"wrote {written}, {args.out / 'model.json'}")
+        log(f"wrote {contract}, {written} (+ .html); {onnx_path} unchanged")
         log("done")
         return 0
 
