@@ -142,9 +142,12 @@ def evaluate(model: Path, cases: list[dict], baseline: bool, jobs: int) -> dict:
 
     contract = model.with_name("model.json")
     thresholds = json.loads(contract.read_text()).get("verdict") if contract.is_file() else None
+    inputs = np.stack(
+        [np.zeros((28, 28)) if im is None else np.reshape(im, (28, 28)) for im in images]
+    )
     shown = [
         verdict_rules.EMPTY if images[i] is None else v
-        for i, v in enumerate(verdict_rules.verdicts(probs, thresholds))
+        for i, v in enumerate(verdict_rules.verdicts(probs, thresholds, inputs))
     ]
     accepted: dict[str, collections.defaultdict] = {
         k: collections.defaultdict(lambda: [0, 0]) for k in ("style", "size", "pen")

@@ -1,8 +1,14 @@
-"""Build the shipped model: data → canvas renders, stroke digits, non-digits → train → calibrate
-the verdict → export → evaluate → card.
+"""Build the shipped model: data → canvas renders, stroke digits, non-digits → train → export →
+calibrate the verdict → evaluate → card.
 
     python -m build_model [--epochs N] [--seed S] [--out site/model] [--data DIR] [--quick]
                           [--extra FILE [FILE ...]]
+    python -m build_model --recalibrate [--out site/model]
+
+``--recalibrate`` reruns only the verdict stage on the model already in ``--out`` (its ONNX is
+not touched): it refits the verdict statistics, rechooses the thresholds, rewrites model.json's
+"verdict" and the model card's verdict section. The full build runs the same stage
+(:func:`verdict_stage`) after its export.
 
 ``--extra`` adds drawings files exported by the app to training and scores them separately in
 the model card (build_model/extra.py).
@@ -16,9 +22,11 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 # Quieter TensorFlow start-up; must be set before tensorflow is imported.
@@ -85,6 +93,64 @@ def _cached(name: str, parts: tuple, make, cache):
     return arrays
 
 
+@dataclass
+class VerdictSets:
+    """What the verdict stage fits on, chooses on and reports (model inputs, labels)."""
+
+    fit: np.ndarray  # MNIST training digits, raw and rendered (statistics)
+    fit_labels: np.ndarray
+    val: list[tuple[np.ndarray, np.ndarray]]  # (images, labels): raw, then canvas (thresholds)
+    val_nondigits: np.ndarray  # training families, validation seed (thresholds)
+    tests: list[tuple[str, np.ndarray, np.ndarray]]  # (name, images, labels): card only
+    heldout: np.ndarray  # held-out non-digit families: card only
+    heldout_families: np.ndarray
+
+
+def verdict_stage(onnx_path: Path, contract_path: Path, sets: VerdictSets, log) -> tuple:
+    """Fit the verdict statistics, choose its thresholds on validation data (scored by the ONNX
+    file, as the app runs it), write them into model.json atomically, and score every set.
+
+    Returns (thresholds, card table rows, validation refusal per score)."""
+    from build_model import calibrate, evaluate
+
+    session = evaluate.onnx_session(onnx_path)
+
+    def probs(x: np.ndarray) -> np.ndarray:
+        return evaluate.predict_onnx(session, x)
+
+    log(f"verdict: fitting ink-shape statistics on {len(sets.fit):,} training digits")
+    shape = calibrate.fit_shape(sets.fit, sets.fit_labels)
+    val = [(probs(x), x, y) for x, y in sets.val]
+    val_nd = (probs(sets.val_nondigits), sets.val_nondigits)
+    thresholds = calibrate.choose_thresholds(val, val_nd, shape)
+    score_choice = calibrate.compare_scores(val, val_nd, thresholds)
+    calibrate.write_verdict(contract_path, thresholds)
+    shown = {k: v for k, v in thresholds.items() if k != "shape"}
+    log(f"verdict thresholds (validation): {shown}; validation non-digits refused {score_choice}")
+    rows = [calibrate.table_row(name, probs(x), x, thresholds, y) for name, x, y in sets.tests]
+    rows.append(
+        calibrate.table_row(
+            "validation non-digits (training families; chose thresholds)",
+            val_nd[0],
+            val_nd[1],
+            thresholds,
+        )
+    )
+    held = probs(sets.heldout)
+    rows.append(
+        calibrate.table_row("HELD-OUT non-digits (all families)", held, sets.heldout, thresholds)
+    )
+    families = sets.heldout_families
+    for family in sorted(set(families.tolist())):
+        pick = families == family
+        rows.append(
+            calibrate.table_row(f"held-out: {family}", held[pick], sets.heldout[pick], thresholds)
+        )
+    for r in rows[: len(sets.tests) + 2]:
+        log(f"verdict {r.name}: accepted&right {r.accepted_right:.2%} refused {r.refused:.2%}")
+    return thresholds, rows, score_choice
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line options."""
     p = argparse.ArgumentParser(prog="python -m build_model", description=__doc__.split("\n")[0])
@@ -98,6 +164,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument(
         "--lr", type=float, default=None, help=f"peak learning rate (default {train.LEARNING_RATE})"
+    )
+    p.add_argument(
+        "--recalibrate",
+        action="store_true",
+        help="only refit the verdict of the model in --out (no training; ONNX unchanged)",
     )
     p.add_argument("--no-cache", action="store_true", help="re-render canvas sets, no disk cache")
     p.add_argument(
@@ -180,19 +251,21 @@ def main(argv: list[str] | None = None) -> int:
         if args.quick
         else (ND_TRAIN, ND_VAL, ND_HELDOUT)
     )
-    log(f"generating {n_stroke} stroke digits and {sum(n_nd)} non-digits")
-    x_stroke, y_stroke = _cached(
-        "stroke-digits",
-        (n_stroke, args.seed),
-        lambda: strokedigits.render_digits(n_stroke, args.seed),
-        cache,
-    )
-    x_nd, _ = _cached(
-        "nondigits-train",
-        (n_nd[0], args.seed),
-        lambda: nondigits.render_nondigits(n_nd[0], args.seed),
-        cache,
-    )
+    if not args.recalibrate:  # training-only sets
+        log(f"generating {n_stroke} stroke digits and {n_nd[0]} training non-digits")
+        x_stroke, y_stroke = _cached(
+            "stroke-digits",
+            (n_stroke, args.seed),
+            lambda: strokedigits.render_digits(n_stroke, args.seed),
+            cache,
+        )
+        x_nd, _ = _cached(
+            "nondigits-train",
+            (n_nd[0], args.seed),
+            lambda: nondigits.render_nondigits(n_nd[0], args.seed),
+            cache,
+        )
+    log(f"generating {n_nd[1]} validation and {n_nd[2]} held-out non-digits")
     x_nd_val, _ = _cached(
         "nondigits-val",
         (n_nd[1], args.seed + 5),
@@ -206,8 +279,36 @@ def main(argv: list[str] | None = None) -> int:
         cache,
     )
     render_seconds = time.perf_counter() - t0
+    x_val_raw = train.normalize(val_images)
+    y_val = np.asarray(val_labels, dtype=np.int64)
+    sets = VerdictSets(
+        fit=np.concatenate([train.normalize(fit_images), x_canvas]),
+        fit_labels=np.concatenate([fit_labels, canvas_labels]).astype(np.int64),
+        val=[(x_val_raw, y_val), (x_val_canvas, y_val[: len(x_val_canvas)])],
+        val_nondigits=x_nd_val,
+        tests=[
+            ("MNIST test", train.normalize(test_images), test_labels),
+            ("canvas-style test", x_test_canvas, canvas_test_labels),
+            ("canvas test + rotation/shear/aspect/elastic", x_test_warped, warped_labels),
+        ],
+        heldout=x_nd_held,
+        heldout_families=np.asarray(nd_held_families),
+    )
+    if args.quick:
+        name, x, y = sets.tests[0]
+        sets.tests[0] = (name, x[:QUICK_MNIST_TEST], y[:QUICK_MNIST_TEST])
+    if args.recalibrate:
+        from build_model import card
 
-    from build_model import calibrate, card, evaluate, export  # imports TensorFlow (slow)
+        contract = args.out / "model.json"  # names the ONNX file it describes
+        onnx_path = args.out / json.loads(contract.read_text())["file"]
+        thresholds, verdict_rows, score_choice = verdict_stage(onnx_path, contract, sets, log)
+        written = card.update_verdict_section(args.out, thresholds, verdict_rows, score_choice)
+        log(f"wrote {contract}, {written} (+ .html); {onnx_path} unchanged")
+        log("done")
+        return 0
+
+    from build_model import card, evaluate, export  # imports TensorFlow (slow)
 
     cfg = train.TrainConfig(seed=args.seed, epochs=args.epochs)
     if args.init:
@@ -226,8 +327,8 @@ def main(argv: list[str] | None = None) -> int:
         y_raw=y_raw,
         x_canvas=np.concatenate([x_canvas, x_stroke]),
         y_canvas=np.concatenate([np.asarray(canvas_labels, np.int64), y_stroke]),
-        x_val_raw=train.normalize(val_images),
-        y_val=np.asarray(val_labels, dtype=np.int64),
+        x_val_raw=x_val_raw,
+        y_val=y_val,
         x_val_canvas=x_val_canvas,
         x_nondigits=x_nd,
         x_val_nondigits=x_nd_val,
@@ -236,38 +337,8 @@ def main(argv: list[str] | None = None) -> int:
     result = train.train(train_data, cfg, log=log)
     log(f"training took {result.seconds / 60:.1f} min; kept epoch {result.best_epoch}")
 
-    x_val_raw = train.normalize(val_images)
-    y_val = np.asarray(val_labels, dtype=np.int64)
-    y_val_canvas = y_val[: len(x_val_canvas)]
-
-    def keras_probs(x: np.ndarray) -> np.ndarray:
-        return result.model.predict(x, batch_size=1000, verbose=0)
-
-    thresholds = calibrate.choose_thresholds(
-        [(keras_probs(x_val_raw), y_val), (keras_probs(x_val_canvas), y_val_canvas)],
-        keras_probs(x_nd_val),
-    )
-    log(f"verdict thresholds (validation): {thresholds}")
-    # Energy needs the logits: recompute them from the features and the last layer's weights.
-    feats = export.tap_model(result.model)
-    w, b = result.model.get_layer("probs").get_weights()
-
-    def logits(x: np.ndarray) -> np.ndarray:
-        return feats.predict(x, batch_size=1000, verbose=0)[1] @ w + b
-
-    score_choice = calibrate.energy_vs_maxprob(
-        logits(np.concatenate([x_val_raw, x_val_canvas])),
-        np.concatenate([y_val, y_val_canvas]),
-        logits(x_nd_val),
-    )
-    log(f"validation non-digits refused, max_prob vs energy: {score_choice}")
-
     x_test = train.normalize(test_images)
-    exported = export.export_model(
-        result.model, args.out, x_test[:PARITY_DIGITS], verdict=thresholds
-    )
-    if args.quick:
-        x_test, test_labels = x_test[:QUICK_MNIST_TEST], test_labels[:QUICK_MNIST_TEST]
+    exported = export.export_model(result.model, args.out, x_test[:PARITY_DIGITS])
     log(
         f"wrote {exported.onnx_path} ({exported.bytes:,} bytes, sha256 {exported.sha256[:12]}…, "
         f"parity max|diff| {exported.max_abs_diff:.1e})"
@@ -276,8 +347,12 @@ def main(argv: list[str] | None = None) -> int:
     per_class = QUICK_REFERENCE if args.quick else reference.PER_CLASS
     ref_spec = reference.build(args.out, x_canvas, canvas_labels, per_class)
     log(f"wrote {ref_spec['file']} (learn.py's reference: {ref_spec['shape']} float16)")
+    thresholds, verdict_rows, score_choice = verdict_stage(
+        exported.onnx_path, exported.contract_path, sets, log
+    )
 
     session = evaluate.onnx_session(exported.onnx_path)
+    _, x_test, test_labels = sets.tests[0]
     mnist = evaluate.score("MNIST test", evaluate.predict_onnx(session, x_test), test_labels)
     canvas_eval = evaluate.score(
         "canvas test", evaluate.predict_onnx(session, x_test_canvas), canvas_test_labels
@@ -290,37 +365,6 @@ def main(argv: list[str] | None = None) -> int:
     extra_evals = extra_set.evaluate(session)
     for ev in (mnist, canvas_eval, warped, *extra_evals):
         log(f"{ev.name}: {ev.accuracy:.2%} of {ev.count}")
-    held_probs = evaluate.predict_onnx(session, x_nd_held)
-    verdict_rows = [
-        calibrate.table_row(
-            "MNIST test", evaluate.predict_onnx(session, x_test), thresholds, test_labels
-        ),
-        calibrate.table_row(
-            "canvas-style test",
-            evaluate.predict_onnx(session, x_test_canvas),
-            thresholds,
-            canvas_test_labels,
-        ),
-        calibrate.table_row(
-            "canvas test + rotation/shear/aspect/elastic",
-            evaluate.predict_onnx(session, x_test_warped),
-            thresholds,
-            warped_labels,
-        ),
-        calibrate.table_row(
-            "validation non-digits (training families; chose thresholds)",
-            evaluate.predict_onnx(session, x_nd_val),
-            thresholds,
-        ),
-        calibrate.table_row("HELD-OUT non-digits (all families)", held_probs, thresholds),
-    ]
-    families = np.asarray(nd_held_families)
-    for family in sorted(set(families.tolist())):
-        verdict_rows.append(
-            calibrate.table_row(f"held-out: {family}", held_probs[families == family], thresholds)
-        )
-    for r in verdict_rows[:5]:
-        log(f"verdict {r.name}: accepted&right {r.accepted_right:.2%} refused {r.refused:.2%}")
 
     settings = {
         "batch_size": cfg.batch_size,

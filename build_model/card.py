@@ -21,6 +21,7 @@ import numpy as np  # noqa: E402
 
 from build_model.atomic import write_bytes_atomic, write_text_atomic  # noqa: E402
 from build_model.augment import preprocess_sha256  # noqa: E402
+from build_model.calibrate import MAX_RIGHT_REFUSED  # noqa: E402
 from build_model.card_html import write_card_html  # noqa: E402
 from build_model.data import NPM_PACKAGE, SHA256  # noqa: E402
 from build_model.evaluate import Evaluation  # noqa: E402
@@ -61,7 +62,7 @@ class CardInputs:
     quick: bool = False
     verdict: dict | None = None  # model.json "verdict" (thresholds chosen on validation data)
     verdict_rows: list | None = None  # calibrate.Row per test set
-    score_choice: dict | None = None  # validation refusal of max_prob vs energy
+    score_choice: dict | None = None  # validation non-digits refused per score
 
 
 def versions() -> dict[str, str]:
@@ -235,11 +236,19 @@ def _pct(v: float) -> str:
     return "–" if v != v else f"{v:.2%}"
 
 
+#: The verdict section runs from this heading to the paragraph after it (update_verdict_section).
+VERDICT_HEADING = "\n## Verdict: "
+VERDICT_END = "\nThe canvas-style test set renders"
+
+
 def verdict_section(c: CardInputs) -> str:
-    """The acceptance/refusal table and how the thresholds were chosen."""
+    """The acceptance/refusal table and how the verdict was calibrated."""
     if not c.verdict_rows:
         return ""
-    t = c.verdict or {}
+    return _verdict_text(c.verdict or {}, c.verdict_rows, c.score_choice)
+
+
+def _verdict_text(t: dict, verdict_rows: list, score_choice: dict | None) -> str:
     digit, unsure = t.get("digit", float("nan")), t.get("unsure", float("nan"))
     header = (
         "| set | n | accepted & right (digit or unsure) | confident & right (digit) | unsure "
@@ -248,23 +257,32 @@ def verdict_section(c: CardInputs) -> str:
     rows = "\n".join(
         f"| {r.name} | {r.count:,} | {_pct(r.accepted_right)} | {_pct(r.confident_right)} | "
         f"{_pct(r.unsure)} | {_pct(r.refused)} |"
-        for r in c.verdict_rows
+        for r in verdict_rows
     )
+    shape = ""
+    if "shape_max" in t:
+        fitted = t.get("shape", {}).get("fitted_on", 0)
+        shape = (
+            f" A drawing is also refused when the shape of its ink is unlike the predicted "
+            f"class: squared Mahalanobis distance of its ink-shape descriptor (site/verdict.py) "
+            f"to that class's Gaussian, fitted on {fitted:,} MNIST training digits (raw and "
+            f"rendered), **above {t['shape_max']:.1f}**."
+        )
     choice = ""
-    if c.score_choice:
+    if score_choice:
         choice = (
-            "\nScore chosen by measurement on validation data (non-digits refused at the same "
-            "0.3% refusal of correctly read digits): "
-            + ", ".join(f"{k} {v:.2%}" for k, v in c.score_choice.items())
-            + ".\n"
+            "\nValidation non-digits refused at the same refusal of correctly read validation "
+            f"digits ({_pct(MAX_RIGHT_REFUSED)}): "
+            + ", ".join(f"{k} {v:.2%}" for k, v in score_choice.items())
+            + " (the validation families hold no closed outline; the shape test is calibrated "
+            "on digits alone).\n"
         )
     return f"""
 ## Verdict: digit / unsure / not-a-digit (site/verdict.py)
-Thresholds on the top softmax probability, chosen by the build on VALIDATION data (the MNIST
-training tail, raw and rendered, and generated non-digits of the training families with a
-validation seed) and written into model.json "verdict": **digit ≥ {digit:.4f}**,
-**unsure ≥ {unsure:.4f}**, else not-a-digit (an empty canvas is decided
-before the model). Rule: {t.get("rule", "")}.
+Thresholds chosen by the build on VALIDATION data (the MNIST training tail, raw and rendered,
+and generated non-digits of the training families with a validation seed) and written into
+model.json "verdict": top softmax probability **digit ≥ {digit:.4f}**, **unsure ≥ {unsure:.4f}**,
+else not-a-digit.{shape} An empty canvas is decided before the model. Rule: {t.get("rule", "")}.
 {choice}
 {header}
 |---|---:|---:|---:|---:|---:|
@@ -274,8 +292,24 @@ Goals: ≥ {GOAL_REFUSED:.0%} of held-out non-digits refused; ≥ {GOAL_ACCEPTED
 test digits accepted and right. The held-out non-digits (build_model/nondigits.py
 HELDOUT_FAMILIES: letters and symbols in fonts never trained on, triangles, squares, stars,
 spirals, hearts, check marks, waves, dot clusters, letter pairs) are used neither for training
-nor for choosing the thresholds.
+nor for fitting or choosing the verdict.
 """
+
+
+def update_verdict_section(
+    out_dir: Path, thresholds: dict, verdict_rows: list, score_choice: dict | None
+) -> Path:
+    """Rewrite only the verdict section of an existing MODEL_CARD.md (and its HTML page), for
+    ``python -m build_model --recalibrate``; the rest of the card describes the unchanged ONNX."""
+    path = Path(out_dir) / CARD_NAME
+    text = path.read_text()
+    start, end = text.find(VERDICT_HEADING), text.find(VERDICT_END)
+    if start < 0 or end < start:
+        raise ValueError(f"{path}: no verdict section to replace; run the full build")
+    new = _verdict_text(thresholds, verdict_rows, score_choice)
+    write_text_atomic(path, text[:start] + new + text[end:])
+    write_card_html(out_dir)
+    return path
 
 
 def write_card(out_dir: Path, c: CardInputs) -> list[Path]:

@@ -7,7 +7,7 @@ model canvas's pixels and its strokes; this module runs the pipeline
     segment.py (ink -> digits, each normalised by preprocess.py)
     -> ONE batched ONNX run (classifier.py: probabilities + features of every digit)
     -> learn.py (the user's taught examples adapt the probabilities)
-    -> verdict.py (digit / unsure / not-a-digit, thresholds from model.json)
+    -> verdict.py (digit / unsure / not-a-digit: probabilities + ink shape, model.json)
     -> look_inside.py (only while the "Look inside" panel is open)
 
 and returns plain data (dicts, lists, typed arrays) that the page paints. It never touches the
@@ -60,9 +60,10 @@ def _plain(value):
     return to_js(value)
 
 
-def _judge(result: dict, probs: np.ndarray | None, inked: bool) -> dict:
+def _judge(result: dict, probs: np.ndarray | None, images: np.ndarray, inked: bool) -> dict:
     """Add verdicts: each digit's, and the drawing's (the single-digit view's data-verdict).
 
+    `images`: the model inputs behind `probs` (verdict.py also checks the shape of their ink).
     `inked`: the canvas holds visible ink; a dot or speck alone reads as no digit (segment.py
     drops it) but is not an empty canvas either.
     """
@@ -70,7 +71,7 @@ def _judge(result: dict, probs: np.ndarray | None, inked: bool) -> dict:
         empty = result["state"] == EMPTY and not inked
         result["verdict"] = verdict.EMPTY if empty else verdict.NOT_A_DIGIT
         return result
-    judged = verdict.verdicts(probs, thresholds)
+    judged = verdict.verdicts(probs, thresholds, images)
     for digit in result["digits"]:
         digit["verdict"] = judged[digit["index"]]
         digit["low"] = digit["verdict"] != verdict.DIGIT
@@ -104,13 +105,13 @@ async def read(pixels, width: int, height: int, strokes, pen_width: float, optio
     points = [np.asarray(s.to_py(), np.float32).reshape(-1, 2) for s in strokes]
     seg = segment(rgba, points, pen_width)
     segmented = now()
-    probs = None
+    probs, batch = None, seg.batch()
     if seg.state == DIGITS:
-        out = await classifier.run(seg.batch(), [classifier.probs, classifier.features])
+        out = await classifier.run(batch, [classifier.probs, classifier.features])
         probs = personal.adapt(out[classifier.probs], out[classifier.features])
     modelled = now()
     inked = int(rgba[..., 3].max()) >= EMPTY_LEVEL * 255
-    result = _judge(reading(seg, probs), probs, inked)
+    result = _judge(reading(seg, probs), probs, batch, inked)
     result["learned"] = len(personal) > 0
     options = options.to_py() if options else {}
     if options.get("inside") and result["digits"] and (look := _look()) is not None:
