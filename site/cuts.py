@@ -12,6 +12,7 @@ where one digit ends: a wide 0 and a touching 10 have the same box. So:
    place two digits touch), the thinnest MAX_CUTS (more for a long group) at least
    MIN_CUT_GAP x height apart, are the starts; a stretch wider than FILL_GAP x height with no
    start gets its thinnest column (interlocking digits leave no thin place between them).
+   Flat ink (under FLAT_PENS stroke widths tall: a dash, an underline) gets MAX_CUTS at most.
    Each line is then bent into the cheapest path near it (dynamic programming,
    one column sideways per row, PATH_STEP per sideways step, at most PATH_REACH x height
    from the line): leaning neighbours interlock (a 3's tail under a 6), and no straight line
@@ -35,6 +36,8 @@ from __future__ import annotations
 
 import numpy as np
 
+import preprocess
+
 #: Slants of the cut lines (columns per row, top to the right): upright and leaning writing.
 CUT_SLANTS = (0.0, -0.25, 0.25, 0.5)
 #: At most MAX_CUTS candidate cuts per group, at least MIN_CUT_GAP x height apart, none leaving
@@ -43,6 +46,11 @@ MAX_CUTS = 6
 #: ... or, for a long group, CUTS_PER_HEIGHT per digit height of its width (a row of touching
 #: digits needs one cut per neighbour, and a few spares where the thinnest place is wrong).
 CUTS_PER_HEIGHT = 2.5
+#: ... never more than MOST_CUTS in all, gap filling included (a long flat stroke, an
+#: underline, would otherwise ask for hundreds of pieces: the batch grows with the cuts).
+MOST_CUTS = 16
+#: Ink less than FLAT_PENS stroke widths tall is flat (a dash, an underline): MAX_CUTS only.
+FLAT_PENS = 2.0
 #: No stretch wider than FILL_GAP x height is left without a candidate cut (a digit is at most
 #: about as wide as tall, and interlocking neighbours leave no thin place between them).
 FILL_GAP = 0.6
@@ -153,7 +161,14 @@ def candidates(crop: np.ndarray, height: float) -> list[np.ndarray]:
     left = np.concatenate([[np.inf], inner[:-1]])
     right = np.concatenate([inner[1:], [np.inf]])
     minima = cols[(inner <= left) & (inner <= right)]
-    most = max(MAX_CUTS, int(np.ceil(CUTS_PER_HEIGHT * width / height)))
+    # Ink hardly taller than its stroke (a dash, an underline) is no row of digits: the plain
+    # MAX_CUTS, no gap filling, or a long flat stroke would ask for a piece every few pixels.
+    flat = height < FLAT_PENS * preprocess.stroke_width(crop)
+    most = (
+        MAX_CUTS
+        if flat
+        else min(MOST_CUTS, max(MAX_CUTS, int(np.ceil(CUTS_PER_HEIGHT * width / height))))
+    )
     chosen: list[int] = []
     for c in minima[np.argsort(smooth[minima], kind="stable")]:
         if all(abs(c - k) >= MIN_CUT_GAP * height for k in chosen):
@@ -163,10 +178,12 @@ def candidates(crop: np.ndarray, height: float) -> list[np.ndarray]:
     # Where the thinnest places leave a stretch wider than FILL_GAP x height uncut (digits
     # that interlock have no thin place between them), its thinnest column is a cut too.
     spots = [0, *sorted(chosen), width]
+    fill_cap = most if flat else MOST_CUTS
+    margin = max(1, int(MIN_CUT_GAP * height))  # >= 1: every new spot shrinks a stretch
     k = 0
     while k < len(spots) - 1:
-        a, b = spots[k] + int(MIN_CUT_GAP * height), spots[k + 1] - int(MIN_CUT_GAP * height)
-        if spots[k + 1] - spots[k] > FILL_GAP * height and a < b:
+        a, b = spots[k] + margin, spots[k + 1] - margin
+        if spots[k + 1] - spots[k] > FILL_GAP * height and a < b and len(chosen) < fill_cap:
             c = a + int(np.argmin(smooth[a:b]))
             spots.insert(k + 1, c)
             chosen.append(c)

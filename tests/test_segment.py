@@ -208,3 +208,14 @@ def test_choose_weighs_confidence_against_each_digits_usual_width() -> None:
     probs[0, 8] = 0.6
     pieces[(0, 2)], pieces[(1, 2)] = (0, 1.0), (2, 0.2)
     assert cuts.choose(pieces, 3, probs, optional=False) == [(0, 2)]
+
+
+def test_candidates_on_tiny_and_flat_ink_end() -> None:
+    # A few pixels tall (a dash, a flat scribble): the gap filling must still terminate.
+    rng = np.random.default_rng(5)
+    for shape, height in [((4, 13), 4.0), ((1, 40), 1.0), ((3, 200), 3.0), ((30, 9), 30.0)]:
+        crop = rng.random(shape).astype(np.float32)
+        found = cuts.candidates(crop, height)
+        starts = [float(np.median(c)) for c in found]
+        assert starts == sorted(starts) and starts[0] == 0 and starts[-1] == shape[1]
+        assert all(len(c) == shape[0] for c in found)
