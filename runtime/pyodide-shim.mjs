@@ -87,7 +87,7 @@ globalThis.bootMark = mark; // for worker.py
 const preload = params.get("preload");
 if (preload) import(new URL(preload, import.meta.url).href).catch(() => {}); // its user reports errors
 
-// Looked up while the rest of the worker loads; null when there is none (or no Cache Storage).
+// Looked up while the rest of the worker loads; null when there is none (or no private file system).
 const indexURL = new URL("./", import.meta.url).href;
 const savedSnapshot = snapshotURL(indexURL)
   .then(findSnapshot)

@@ -9,10 +9,10 @@ import { findSnapshot, makeSnapshot, snapshotURL } from "./pyodide-snapshot.mjs"
 const indexURL = new URL("./", import.meta.url).href;
 
 async function run() {
-  const url = await snapshotURL(indexURL);
-  if (!url) return { skipped: "no snapshot key" };
-  if (await findSnapshot(url).catch(() => null)) return { skipped: "already saved" };
-  return { saved: await makeSnapshot(loadPyodide, indexURL, url) };
+  const where = await snapshotURL(indexURL);
+  if (!where) return { skipped: "no snapshot key" };
+  if (await findSnapshot(where).catch(() => null)) return { skipped: "already saved" };
+  return { saved: await makeSnapshot(loadPyodide, indexURL, where) };
 }
 
 run().then(

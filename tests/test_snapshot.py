@@ -9,9 +9,11 @@ from test_app import draw, settled_prediction, wait_ready
 
 pytestmark = pytest.mark.browser
 
-# The app's snapshot cache (pyodide-snapshot.mjs: one per Pyodide folder), from the page.
+# The app's snapshot folder in the origin private file system (pyodide-snapshot.mjs: one per
+# Pyodide folder), from the page.
 SNAPSHOTS = (
-    "(await caches.open(`mnist-draw-snapshot:${new URL('vendor/pyodide/', location).pathname}`))"
+    "(await (await navigator.storage.getDirectory()).getDirectoryHandle("
+    "'mnist-draw-snapshot' + new URL('vendor/pyodide/', location).pathname.replaceAll('/', '_')))"
 )
 
 
@@ -26,7 +28,10 @@ def snapshot_result(page) -> dict:
 
 
 def saved_entries(page) -> list[str]:
-    return page.evaluate(f"async () => (await {SNAPSHOTS}.keys()).map((r) => r.url)")
+    return page.evaluate(
+        f"async () => {{ const names = []; for await (const name of {SNAPSHOTS}.keys()) "
+        "names.push(name); return names; }"
+    )
 
 
 def reads(page, digit: int) -> str:
@@ -44,7 +49,7 @@ def visited(browser, site_url):
         result = snapshot_result(page)
         assert result.get("saved", 0) > 10_000_000, result  # the memory of Python + numpy
         entries = saved_entries(page)
-        assert len(entries) == 1 and "snapshot-" in entries[0]
+        assert len(entries) == 1 and entries[0].startswith("snapshot-"), entries
         yield page, entries[0]
 
 
@@ -64,13 +69,15 @@ def test_a_snapshot_that_fails_to_restore_is_dropped_and_python_starts_normally(
     # Break Pyodide's own check (the magic number) in the saved memory: restoring throws after
     # the wasm module and numpy's libraries are loaded, the hardest point to recover from.
     page.evaluate(
-        f"""async (url) => {{
-            const cache = {SNAPSHOTS};
-            const bytes = new Uint8Array(await (await cache.match(url)).arrayBuffer());
+        f"""async (name) => {{
+            const file = await {SNAPSHOTS}.getFileHandle(name);
+            const bytes = new Uint8Array(await (await file.getFile()).arrayBuffer());
             const headerLength = new DataView(bytes.buffer).getUint32(0, true);
             const memory = Math.ceil((4 + headerLength) / 16) * 16;
             bytes.fill(0, memory, memory + 64);
-            await cache.put(url, new Response(bytes));
+            const writable = await file.createWritable();
+            await writable.write(bytes);
+            await writable.close();
         }}""",
         entry,
     )
@@ -87,13 +94,10 @@ def test_a_stale_snapshot_is_never_used(visited):
     # The entry as an older Pyodide, stdlib or numpy would have left it: another key.
     stale = entry.replace("snapshot-", "snapshot-0")
     page.evaluate(
-        f"""async ([url, stale]) => {{
-            const cache = {SNAPSHOTS};
-            await cache.put(stale, await cache.match(url));
-            await cache.delete(url);
-        }}""",
+        f"async ([name, stale]) => (await {SNAPSHOTS}.getFileHandle(name)).move(stale)",
         [entry, stale],
     )
+    assert saved_entries(page) == [stale]
     page.reload()
     stages = start(page)
     assert "python-restored" not in stages
