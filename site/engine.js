@@ -26,15 +26,30 @@ const INTERPRETER = "./vendor/pyodide/pyodide-shim.mjs?preload=..%2F..%2Fort-ses
 /**
  * Makes this browser's Pyodide memory snapshot in the background (see
  * vendor/pyodide/pyodide-snapshot.mjs), so the next start restores Python and numpy instead of
- * starting them. Waits until a while after ready and idle: the first strokes come first.
+ * starting them. It costs one more Python start-up of CPU, so it waits until the pen has rested
+ * for a while: live readings come first.
  */
 const SNAPSHOT_WORKER = "./vendor/pyodide/snapshot-worker.mjs";
-const SNAPSHOT_DELAY_MS = 3000;
+const SNAPSHOT_QUIET_MS = 3000; // without pointer events, after ready
+
+function whenPenRests(start) {
+  let timer;
+  const events = ["pointerdown", "pointermove"];
+  const rested = () => {
+    for (const type of events) removeEventListener(type, wait, true);
+    (globalThis.requestIdleCallback ?? ((run) => run()))(start);
+  };
+  const wait = () => {
+    clearTimeout(timer);
+    timer = setTimeout(rested, SNAPSHOT_QUIET_MS);
+  };
+  for (const type of events) addEventListener(type, wait, { capture: true, passive: true });
+  wait();
+}
 
 function saveSnapshotLater() {
-  return new Promise((resolve) => {
-    const whenIdle = globalThis.requestIdleCallback ?? ((start) => start());
-    setTimeout(() => whenIdle(() => {
+  return new Promise((resolve) =>
+    whenPenRests(() => {
       const worker = new Worker(here(SNAPSHOT_WORKER), { type: "module" });
       const done = (result) => {
         worker.terminate();
@@ -42,8 +57,8 @@ function saveSnapshotLater() {
       };
       worker.onmessage = ({ data }) => done(data);
       worker.onerror = (event) => done({ error: event.message || "snapshot worker failed" });
-    }), SNAPSHOT_DELAY_MS);
-  });
+    }),
+  );
 }
 
 /**
