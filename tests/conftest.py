@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import json
 import os
 import re
+import subprocess
 import sys
 import urllib.parse
 from dataclasses import dataclass, field
@@ -55,6 +57,25 @@ CHROMIUM_ARGS = [
     "--proxy-server=http://127.0.0.1:9",
 ]
 PAGE_READY_TIMEOUT_MS = 90_000  # a cold Pyodide + numpy + ORT start takes ~8 s on 2 cores
+
+
+def run_in_pyodide(vendored: Path, script: Path) -> dict:
+    """Run `script` under the vendored Pyodide (with its numpy) in Node; its last line of output,
+    parsed as JSON (tests/pyodide_run.mjs prints the script's final expression)."""
+    result = subprocess.run(
+        [
+            "node",
+            str(ROOT / "tests" / "pyodide_run.mjs"),
+            str(vendored / "pyodide"),
+            "numpy",
+            str(script),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def is_loopback_url(url: str) -> bool:

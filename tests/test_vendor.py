@@ -12,13 +12,13 @@ import io
 import json
 import re
 import shutil
-import subprocess
 import time
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import run_in_pyodide
 
 import preprocess
 import prune
@@ -374,20 +374,7 @@ def test_vendored_pyodide_imports_all_it_holds_and_preprocesses_like_cpython(ven
     script.write_text(
         f"PREPROCESS = {source!r}\nDRAWINGS = {encoded!r}\nCALLS = {NUMPY_CALLS!r}\n{IN_PYODIDE}"
     )
-    result = subprocess.run(
-        [
-            "node",
-            str(ROOT / "tests" / "pyodide_run.mjs"),
-            str(vendored / "pyodide"),
-            "numpy",
-            str(script),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    report = json.loads(result.stdout.strip().splitlines()[-1])
+    report = run_in_pyodide(vendored, script)
     assert report["modules"] > 300
     assert report["failed"] == {}
     for drawing, image in zip(drawings, report["images"], strict=True):

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
 import pytest
+from conftest import run_in_pyodide
 
 import preprocess
 import verdict
@@ -313,20 +313,7 @@ def test_shape_test_under_the_vendored_pyodide_matches_cpython(vendored, tmp_pat
         "d = verdict.shape_distance(x, p.argmax(1), t['shape'])\n"
         "json.dumps({'distance': d.tolist(), 'verdicts': verdict.verdicts(p, t, x)})\n"
     )
-    result = subprocess.run(
-        [
-            "node",
-            str(ROOT / "tests" / "pyodide_run.mjs"),
-            str(vendored / "pyodide"),
-            "numpy",
-            str(script),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    report = json.loads(result.stdout.strip().splitlines()[-1])
+    report = run_in_pyodide(vendored, script)
     want = verdict.shape_distance(images, probs.argmax(1), spec["verdict"]["shape"])
     np.testing.assert_allclose(report["distance"], want, rtol=1e-6)
     assert report["verdicts"] == verdict.verdicts(probs, spec["verdict"], images)
