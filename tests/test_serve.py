@@ -265,7 +265,15 @@ def test_ctrl_c_stops_cleanly(tree):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    proc = run_serve("--root", str(tree), "--port", str(port))
+    # As from a terminal: SIGINT at its default even when this test runs in a background job
+    # (a shell starts those with SIGINT ignored, and Python then never raises KeyboardInterrupt).
+    proc = run_serve(
+        "--root",
+        str(tree),
+        "--port",
+        str(port),
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     try:
         assert "Serving" in proc.stdout.readline()
         status, _, _ = fetch_port(port, "/a.js")
