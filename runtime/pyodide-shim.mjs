@@ -24,7 +24,7 @@ import {
   findSnapshot,
   forgetSnapshots,
   reloadLibraries,
-  snapshotURL,
+  snapshotFile,
 } from "./pyodide-snapshot.mjs";
 
 export { version };
@@ -89,7 +89,7 @@ if (preload) import(new URL(preload, import.meta.url).href).catch(() => {}); // 
 
 // Looked up while the rest of the worker loads; null when there is none (or no private file system).
 const indexURL = new URL("./", import.meta.url).href;
-const savedSnapshot = snapshotURL(indexURL)
+const savedSnapshot = snapshotFile(indexURL)
   .then(findSnapshot)
   .then((snapshot) => snapshot && compileLibraries(snapshot))
   .catch(() => null);

@@ -17,7 +17,7 @@
  *   `dlopen` handle records; we hand it such a handle), so every function pointer in the
  *   snapshot points at the same code.
  * - every file numpy installed (site-packages lives in the JS-side file system, outside the
- *   memory): submodules imported later (numpy.random, ...) still find their files.
+ *   memory): a numpy submodule first imported after the restore still finds its files.
  *
  * Never stale: entries are keyed by snapshot-key.json (vendor.py writes the sha256 of Pyodide,
  * the stdlib zip, the numpy wheel and these modules) plus the browser's user agent; any change is
@@ -43,9 +43,9 @@ async function folder(url, create = false) {
   return root.getDirectoryHandle(folderName(url), { create }).catch(() => null);
 }
 
-/** Where the snapshot for this Pyodide folder and this browser is kept (null if no key):
- * {url (of the Pyodide folder), name (file name)}. */
-export async function snapshotURL(indexURL) {
+/** Which file holds the snapshot for this Pyodide folder and this browser (null if no key):
+ * {url (of the Pyodide folder), name (of the file)}. */
+export async function snapshotFile(indexURL) {
   const response = await fetch(new URL("snapshot-key.json", indexURL));
   if (!response.ok) return null;
   const { key } = await response.json();
@@ -53,7 +53,7 @@ export async function snapshotURL(indexURL) {
   return { url: indexURL, name: `snapshot-${key}-${browser.slice(0, 16)}.bin` };
 }
 
-/** The saved snapshot at `where` (see snapshotURL), parsed, or null. */
+/** The saved snapshot at `where` (see snapshotFile), parsed, or null. */
 export async function findSnapshot(where) {
   if (!where) return null;
   const file = await (await folder(where.url))?.getFileHandle(where.name).catch(() => null);
@@ -199,7 +199,7 @@ async function loadLibraries(Module, libraries, onLoading) {
 
 /**
  * Making: boot a plain Pyodide with `_makeSnapshot`, install numpy recording where its libraries
- * land, import PRELOADED, and save the entry at `where` (snapshotURL). Returns its size.
+ * land, import PRELOADED, and save the entry at `where` (snapshotFile). Returns its size.
  */
 export async function makeSnapshot(loadPyodide, indexURL, where) {
   const pyodide = await loadPyodide({ indexURL, _makeSnapshot: true });

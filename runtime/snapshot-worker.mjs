@@ -4,12 +4,12 @@
  * {saved: bytes} or {skipped: reason} or {error: message}, then the page terminates it.
  */
 import { loadPyodide } from "./pyodide.mjs";
-import { findSnapshot, makeSnapshot, snapshotURL } from "./pyodide-snapshot.mjs";
+import { findSnapshot, makeSnapshot, snapshotFile } from "./pyodide-snapshot.mjs";
 
 const indexURL = new URL("./", import.meta.url).href;
 
 async function run() {
-  const where = await snapshotURL(indexURL);
+  const where = await snapshotFile(indexURL);
   if (!where) return { skipped: "no snapshot key" };
   if (await findSnapshot(where).catch(() => null)) return { skipped: "already saved" };
   return { saved: await makeSnapshot(loadPyodide, indexURL, where) };
