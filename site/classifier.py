@@ -1,4 +1,4 @@
-"""The ONNX digit model in onnxruntime-web, driven from Python: check, warm up, run batches.
+"""The ONNX digit model in onnxruntime-web, driven from Python: check, then run batches.
 
 Browser-only (it talks to JS objects); runs in the compute worker. ort-session.js has already
 downloaded the model and its contract (model/model.json, written by build_model) and created the
@@ -35,7 +35,8 @@ class Classifier:
 
     @classmethod
     async def load(cls, ort_session) -> Classifier:
-        """Await ort-session.js's download and session, check the sha256, warm the session up."""
+        """Await ort-session.js's download and session (model-worker.js has already warmed it
+        up), check the sha256."""
         loaded = await ort_session.loaded
         contract = loaded.contract.to_py()
         digest = loaded.sha256
@@ -46,9 +47,7 @@ class Classifier:
             )
         if loaded.error is not None:
             raise ModelError(f"model/{contract['file']} could not be loaded: {loaded.error}")
-        classifier = cls(ort_session, contract)
-        await classifier.run(np.zeros((1, 28, 28, 1), np.float32), [classifier.probs])  # allocates
-        return classifier
+        return cls(ort_session, contract)
 
     async def run(self, batch: np.ndarray, names: list[str]) -> dict[str, np.ndarray]:
         """One run over a batch (N, 28, 28[, 1]) of images (1 = ink) -> {output name: array}.
