@@ -5,8 +5,8 @@
  *    only from Pyodide 0.28 on. Once Python is up, this module defines `pyodide.ffi.jsnull =
  *    None` when it is missing (PyScript only uses it in `is_none`; 0.27 maps JS null to None).
  * 2. Parallel start: `?preload=<url>` on this module's URL names a module (relative to this
- *    file) to import before Python loads, so its downloads run while Pyodide boots (the app
- *    preloads its model and onnxruntime-web this way).
+ *    file) to import before Python loads (the app's ort-session.js, which connects this worker
+ *    to the model's while Pyodide boots).
  * 3. Snapshot: when this browser has saved a Pyodide memory snapshot for these exact files
  *    (pyodide-snapshot.mjs), Python and numpy are restored from it instead of started; if it
  *    fails to restore, it is deleted and Python starts the normal way (the user sees nothing).
@@ -46,8 +46,7 @@ let failDownload;
 const downloadFailure = new Promise((_, reject) => (failDownload = reject));
 downloadFailure.catch(() => {});
 
-// Bytes downloaded so far, reported at most every 100 ms; other threads of this worker (the
-// app's model worker) add theirs through globalThis.countDownloaded.
+// Bytes downloaded so far, reported at most every 100 ms.
 let lastReport = 0;
 function countDownloaded(bytes) {
   received += bytes;
@@ -57,7 +56,6 @@ function countDownloaded(bytes) {
     channel.postMessage({ stage: null, bytes: received });
   }
 }
-globalThis.countDownloaded = countDownloaded;
 
 // Count the bytes this worker downloads as they arrive, by reading a clone of each response:
 // the original goes to its caller untouched (wasm streaming compilation and its code cache

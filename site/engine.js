@@ -1,25 +1,24 @@
 /**
- * The page's side of the compute worker: starts Python (PyScript) and the model in a Web
- * Worker and hands the page async functions to call.
+ * The page's side of the two workers: starts the model (model-worker.js: onnxruntime-web, the
+ * model download and its session) and Python (PyScript in a worker: worker.py) at once, side by
+ * side, and hands the page async functions to call.
  *
- * Everything slow — Pyodide's start-up, numpy, the model session, every reading — runs in the
- * worker (worker.py), so the page never freezes: strokes drawn while Python loads are drawn at
- * once and read as soon as the worker is ready. The worker only returns plain data; the page
- * paints it.
+ * Everything slow — Pyodide's start-up, numpy, the model session, every reading — runs in
+ * workers, so the page never freezes: strokes drawn while Python loads are drawn at once and
+ * read as soon as the workers are ready. The workers only return plain data; the page paints it.
  *
- * The worker starts as soon as this module loads: index.html loads it `async`, beside app.js,
- * so start-up does not wait for the page's own modules. app.js awaits `started` and hears
- * `onProgress`.
+ * The workers start as soon as this module loads: index.html loads it `async`, beside app.js,
+ * so start-up does not wait for the page's own modules. The model worker starts first, before
+ * PyScript has even downloaded, because its download, compilation and session are the longest
+ * single chain of a returning visit. app.js awaits `started` and hears `onProgress`.
  */
-import { PyWorker } from "./vendor/pyscript/core.js";
-
 const here = (path) => new URL(path, import.meta.url).href;
 
 /**
  * The Pyodide the worker runs: our shim beside the vendored pyodide.mjs (it adds what PyScript
  * 0.7 expects of Pyodide 0.27, and reports progress; Pyodide's files are found in its folder).
- * `preload` makes it import ort-session.js first, so the model downloads and its ONNX session
- * starts while Python boots instead of after; `progress` names the channel it reports on.
+ * `preload` makes it import ort-session.js first, so that it listens for the model's port before
+ * the page sends it; `progress` names the channel it reports on.
  */
 const INTERPRETER = "./vendor/pyodide/pyodide-shim.mjs?preload=..%2F..%2Fort-session.js";
 
@@ -62,32 +61,74 @@ function saveSnapshotLater() {
 }
 
 /**
- * Start the worker; `onProgress({stage, bytes})` hears its start-up stages ("python",
+ * The model's thread, started now, before PyScript has even downloaded. Its requests come from
+ * Python's thread, not from the page: once Python is up, `connect` gives each side one end of a
+ * MessageChannel, so every batch goes straight from Python's thread to the model's. If the model
+ * worker cannot start (its script failed to load), Python's end gets {failed} instead.
+ */
+function startModel(onBytes) {
+  const model = new Worker(here("./model-worker.js"), { type: "module" });
+  const started = new Promise((resolve, reject) => {
+    model.onmessage = ({ data }) => {
+      if (data.started) resolve();
+      if (data.bytes) onBytes(data.bytes);
+    };
+    model.onerror = (event) =>
+      reject(`model-worker.js did not start (${event.message || "it could not be downloaded"})`);
+  });
+  started.catch(() => {}); // reported through Python (connect), like every model failure
+  return {
+    /** Connect the compute worker (ort-session.js listens for {modelPort}). */
+    connect(compute) {
+      const { port1, port2 } = new MessageChannel();
+      compute.postMessage({ modelPort: port2 }, [port2]);
+      started.then(
+        () => model.postMessage({ client: port1 }, [port1]),
+        (failed) => port1.postMessage({ failed }),
+      );
+    },
+  };
+}
+
+/**
+ * Start both workers; `onProgress({stage, bytes})` hears its start-up stages ("python",
  * "python-restored" (from a snapshot), "python-loaded", "packages-loaded", "numpy", "model",
  * "ready"; null between them) and the bytes it has loaded so far (as unpacked, not as sent over
  * the wire). Resolves once Python, numpy and the model are loaded and warmed up to
  * {read, setTaught, modelSha256, snapshot, bootMarks}; rejects with the reason otherwise.
  */
 async function startEngine(onProgress) {
+  let pythonBytes = 0;
+  let modelBytes = 0;
+  const model = startModel((bytes) => {
+    modelBytes += bytes;
+    onProgress({ stage: null, bytes: pythonBytes + modelBytes });
+  });
   const token = crypto.randomUUID(); // this page's progress channel (other tabs have theirs)
   const channel = new BroadcastChannel(`mnist-draw:${token}`);
   let restored = false;
   channel.onmessage = ({ data }) => {
     if (data.stage === "python-restored") restored = true;
-    onProgress(data);
+    pythonBytes = data.bytes;
+    onProgress({ stage: data.stage, bytes: pythonBytes + modelBytes });
   };
   let worker;
+  let modelSha256;
   try {
+    const { PyWorker } = await import("./vendor/pyscript/core.js");
     worker = await PyWorker(here("./worker.py"), {
       config: here("./pyscript.toml"),
       version: here(`${INTERPRETER}&progress=${token}`),
-      async: true, // worker.py awaits the model at top level
+      async: true,
     });
+    // Python is up (worker.py has run); now the model: connect it, await its check.
+    model.connect(worker);
+    const status = await worker.sync.boot_status();
+    if (status.error) throw new Error(status.error);
+    modelSha256 = status.model_sha256;
   } finally {
     channel.close();
   }
-  const { error, model_sha256: modelSha256 } = await worker.sync.boot_status();
-  if (error) throw new Error(error);
   // One call at a time: the worker's ONNX session runs one batch at a time.
   let queue = Promise.resolve();
   const serial = (call) => (queue = queue.then(call, call));

@@ -3,13 +3,15 @@
  *
  * Why a thread of its own: the compute worker's thread is busy starting Python; sharing it, the
  * model's download, compilation and session waited for Python's long tasks and Python's for
- * theirs. Here they run side by side. Started by ort-session.js (inside the compute worker).
+ * theirs. Here they run side by side. Started by the page (engine.js) before anything else.
  *
- * Messages. It posts first {loaded: {contract, sha256, error}} (sha256 of the bytes it loaded,
- * error if ONNX Runtime refused them) or {failed: message} if a download failed; then answers
+ * Messages. To the page: {started: true} once this script has loaded, then {bytes: n} for what
+ * it has downloaded (the loading indicator). From the page: {client: MessagePort}, the compute
+ * worker's end of a channel (ort-session.js). On that port it posts first {loaded: {contract,
+ * sha256, error}} (sha256 of the bytes it loaded, error if ONNX Runtime refused them) or
+ * {failed: message} if a download failed; then answers
  * {id, input: {name, data: Float32Array, dims}, fetches: [output names]}
  * with {id, outputs: {name: {data: Float32Array, dims}}} or {id, error}.
- * While loading it also posts {bytes: n} for what it has downloaded (the loading indicator).
  */
 import * as ort from "./vendor/ort/ort.wasm.min.mjs";
 
@@ -35,7 +37,18 @@ globalThis.fetch = async (resource, ...rest) => {
   return response;
 };
 async function count(body) {
-  for await (const chunk of body) postMessage({ bytes: chunk.byteLength });
+  for await (const chunk of body) reportBytes(chunk.byteLength);
+}
+
+// At most one progress message per 100 ms: a cached 11 MB .wasm arrives in hundreds of chunks.
+let unreported = 0;
+let lastReport = -Infinity;
+function reportBytes(bytes, now = performance.now()) {
+  unreported += bytes;
+  if (now - lastReport < 100) return;
+  lastReport = now;
+  postMessage({ bytes: unreported });
+  unreported = 0;
 }
 
 async function download(url) {
@@ -74,12 +87,24 @@ async function warmUp(session, contract) {
 }
 
 const loaded = load();
-loaded.then(
-  ({ session, ...report }) => postMessage({ loaded: report }),
-  (error) => postMessage({ failed: String(error?.message ?? error) }),
-);
+const flush = () => reportBytes(0, Infinity); // the rest of the count
+loaded.then(flush, flush);
 
-onmessage = async ({ data: { id, input, fetches } }) => {
+/** Answer the compute worker on `port`: first how loading went, then every run. */
+function serve(port) {
+  loaded.then(
+    ({ session, ...report }) => port.postMessage({ loaded: report }),
+    (error) => port.postMessage({ failed: String(error?.message ?? error) }),
+  );
+  port.onmessage = ({ data }) => answer(port, data);
+}
+
+onmessage = ({ data }) => {
+  if (data.client) serve(data.client);
+};
+postMessage({ started: true });
+
+async function answer(port, { id, input, fetches }) {
   try {
     const { session } = await loaded;
     const tensor = new ort.Tensor("float32", input.data, input.dims);
@@ -90,9 +115,9 @@ onmessage = async ({ data: { id, input, fetches } }) => {
       // A copy of its own, so that it can be transferred.
       outputs[name] = { data: results[name].data.slice(), dims: results[name].dims };
     }
-    postMessage({ id, outputs }, fetches.map((name) => outputs[name].data.buffer));
+    port.postMessage({ id, outputs }, fetches.map((name) => outputs[name].data.buffer));
     for (const name of fetches) results[name].dispose();
   } catch (error) {
-    postMessage({ id, error: String(error?.message ?? error) });
+    port.postMessage({ id, error: String(error?.message ?? error) });
   }
-};
+}

@@ -1,40 +1,44 @@
 /**
- * The compute worker's handle on the model: starts model-worker.js (onnxruntime-web, the model
- * download and the ONNX session on a thread of their own) as soon as the compute worker starts,
- * so the model loads while Python starts, and passes batches to it.
+ * The compute worker's handle on the model: one end of a MessageChannel to model-worker.js
+ * (onnxruntime-web, the model download and the ONNX session on a thread of their own), which the
+ * page (engine.js) started before Python and connects once Python is up.
  *
  * Runs inside the compute worker (see worker.py): pyodide-shim.mjs imports it before it loads
- * Python (its `?preload=` parameter), and worker.py imports the same module instance through
- * pyscript.toml's [js_modules.worker]. classifier.py awaits `loaded`, checks the model's sha256
- * against the contract (model/model.json, written by build_model) and owns every call.
+ * Python (its `?preload=` parameter), so it listens before the page sends the port, and
+ * worker.py imports the same module instance through pyscript.toml's [js_modules.worker].
+ * classifier.py awaits `loaded`, checks the model's sha256 against the contract
+ * (model/model.json, written by build_model) and owns every call.
  */
-const worker = new Worker(new URL("./model-worker.js", import.meta.url), { type: "module" });
 const pending = new Map(); // run id -> {resolve, reject}
 let nextId = 0;
+let model = null; // the port, once the page has sent it
 let settle;
 
 /** Resolves to {contract, sha256, error} (error: ONNX Runtime refused the model); rejects if a
- * download failed. */
+ * download failed or the model worker could not start. */
 export const loaded = new Promise((resolve, reject) => (settle = { resolve, reject }));
 loaded.catch(() => {}); // handled by classifier.py when it awaits; not an "unhandled" rejection
 
-worker.onmessage = ({ data }) => {
-  if (data.bytes) globalThis.countDownloaded?.(data.bytes); // the shim's progress report
-  else if (data.loaded) settle.resolve(data.loaded);
-  else if (data.failed) settle.reject(new Error(data.failed));
-  else {
+addEventListener("message", ({ data }) => {
+  if (!data?.modelPort || model) return;
+  model = data.modelPort;
+  model.onmessage = answered;
+});
+
+function answered({ data }) {
+  if (data.loaded) settle.resolve(data.loaded);
+  else if (data.failed) {
+    const error = new Error(data.failed);
+    settle.reject(error);
+    for (const call of pending.values()) call.reject(error);
+    pending.clear();
+  } else {
     const call = pending.get(data.id);
     pending.delete(data.id);
     if (data.error) call.reject(new Error(data.error));
     else call.resolve(data.outputs);
   }
-};
-worker.onerror = (event) => {
-  const error = new Error(`the model worker failed: ${event.message ?? "unknown error"}`);
-  settle.reject(error);
-  for (const call of pending.values()) call.reject(error);
-  pending.clear();
-};
+}
 
 /** One run: input name, its data (Float32Array, moved to the model's thread) and dims, and the
  * outputs to fetch -> {name: {data: Float32Array, dims}}. */
@@ -42,7 +46,7 @@ export function run(inputName, data, dims, fetches) {
   const id = nextId++;
   return new Promise((resolve, reject) => {
     pending.set(id, { resolve, reject });
-    worker.postMessage({ id, input: { name: inputName, data, dims }, fetches }, [data.buffer]);
+    model.postMessage({ id, input: { name: inputName, data, dims }, fetches }, [data.buffer]);
   });
 }
 

@@ -27,18 +27,13 @@ from classifier import Classifier  # noqa: E402
 from preprocess import EMPTY_LEVEL  # noqa: E402
 from segment import DIGITS, EMPTY, UNREADABLE, reading, segment  # noqa: E402
 
-js.bootMark("model")
-try:
-    classifier = await Classifier.load(js_modules.ort_session)  # noqa: F704 - top-level await
-    load_error = None
-except Exception as error:  # reported to the page by boot_status(), which shows it
-    classifier, load_error = None, f"{type(error).__name__}: {error}"
-contract = classifier.contract if classifier else {}
-thresholds = contract.get("verdict") or None
+js.bootMark("model")  # Python's part is ready; the model is connected by the page next
+classifier: Classifier | None = None  # set by boot_status()
+contract: dict = {}
+thresholds = None
 _panel = None  # look_inside.LookInside, made when the panel first opens (not at start-up)
-taught = learn.TaughtSet(contract.get("sha256", ""))
+taught = learn.TaughtSet("")
 personal = learn.Personalizer()
-js.bootMark("ready")
 
 
 def _plain(value):
@@ -193,8 +188,20 @@ async def set_taught(records) -> int:
     return len(personal)
 
 
-def boot_status():
-    """{"error": None, "model_sha256"} once loaded, else the reason loading failed."""
+async def boot_status():
+    """Await the model (engine.js starts it before Python and connects it once this module has
+    run), check it: {"error": None, "model_sha256"}, else the reason loading failed."""
+    global classifier, contract, thresholds, taught
+    try:
+        classifier = await Classifier.load(js_modules.ort_session)
+        load_error = None
+    except Exception as error:  # shown by the page
+        load_error = f"{type(error).__name__}: {error}"
+    else:
+        contract = classifier.contract
+        thresholds = contract.get("verdict") or None
+        taught = learn.TaughtSet(contract.get("sha256", ""))
+    js.bootMark("ready")
     return _plain({"error": load_error, "model_sha256": contract.get("sha256", "")})
 
 

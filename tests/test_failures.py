@@ -18,7 +18,9 @@ FAILURES = {
     "pyodide-js": "**/vendor/pyodide/pyodide.asm.js",
     "stdlib": "**/vendor/pyodide/python_stdlib.zip",
     "numpy-wheel": "**/vendor/pyodide/numpy-*.whl",
+    "ort-js": "**/vendor/ort/ort.wasm.min.mjs",
     "ort-wasm": "**/vendor/ort/ort-wasm-simd-threaded.wasm",
+    "model-worker": "**/model-worker.js",
     "model": "**/model/mnist_cnn.onnx",
 }
 
