@@ -12,7 +12,7 @@
  *    fails to restore, it is deleted and Python starts the normal way (the user sees nothing).
  * 4. Progress: `?progress=<token>` names a BroadcastChannel ("mnist-draw:<token>", one per page)
  *    on which it posts {stage, bytes} while it loads (bytes received so far by this worker's
- *    fetches), so the page can show real progress on a slow link. `globalThis.bootMarks` keeps
+ *    fetches, counted only with `&bytes`), so the page can show real progress on a slow link. `globalThis.bootMarks` keeps
  *    [stage, epoch ms] for benchmarks.
  *
  * PyScript derives Pyodide's indexURL from this file's folder, so it must sit beside
@@ -59,7 +59,10 @@ function countDownloaded(bytes) {
 
 // Count the bytes this worker downloads as they arrive, by reading a clone of each response:
 // the original goes to its caller untouched (wasm streaming compilation and its code cache
-// need the real Response).
+// need the real Response). Only when asked (`&bytes`: the page's first visit): a clone makes the
+// browser pump the whole body through this thread, which slowed a returning visit's start (all
+// read from local caches, nothing worth a progress bar) by 40 ms.
+const countBytes = params.has("bytes");
 if (channel) {
   const originalFetch = globalThis.fetch;
   const count = async (body) => {
@@ -76,7 +79,7 @@ if (channel) {
     if (!response.ok) {
       failDownload(new Error(`${response.url} could not be downloaded (HTTP ${response.status})`));
     }
-    if (response.body) count(response.clone().body).catch(() => {});
+    if (countBytes && response.body) count(response.clone().body).catch(() => {});
     return response;
   };
 }

@@ -23,6 +23,13 @@ const here = (path) => new URL(path, import.meta.url).href;
 const INTERPRETER = "./vendor/pyodide/pyodide-shim.mjs?preload=..%2F..%2Fort-session.js";
 
 /**
+ * Whether the workers count the bytes they download, for the loading indicator: only on a first
+ * visit. Once the service worker controls the page, everything comes from local caches, and
+ * counting (which reads a copy of every response) only slows the start down.
+ */
+const COUNT_BYTES = !navigator.serviceWorker?.controller;
+
+/**
  * Makes this browser's Pyodide memory snapshot in the background (see
  * vendor/pyodide/pyodide-snapshot.mjs), so the next start restores Python and numpy instead of
  * starting them. It costs one more Python start-up of CPU, so it waits until the pen has rested
@@ -67,7 +74,9 @@ function saveSnapshotLater() {
  * worker cannot start (its script failed to load), Python's end gets {failed} instead.
  */
 function startModel(onBytes) {
-  const model = new Worker(here("./model-worker.js"), { type: "module" });
+  const model = new Worker(here(`./model-worker.js${COUNT_BYTES ? "?bytes" : ""}`), {
+    type: "module",
+  });
   const started = new Promise((resolve, reject) => {
     model.onmessage = ({ data }) => {
       if (data.started) resolve();
@@ -118,7 +127,7 @@ async function startEngine(onProgress) {
     const { PyWorker } = await import("./vendor/pyscript/core.js");
     worker = await PyWorker(here("./worker.py"), {
       config: here("./pyscript.toml"),
-      version: here(`${INTERPRETER}&progress=${token}`),
+      version: here(`${INTERPRETER}&progress=${token}${COUNT_BYTES ? "&bytes" : ""}`),
       async: true,
     });
     // Python is up (worker.py has run); now the model: connect it, await its check.

@@ -22,7 +22,11 @@ const here = (path) => new URL(path, import.meta.url).href;
 ort.env.wasm.numThreads = 1;
 ort.env.wasm.wasmPaths = here("./vendor/ort/");
 
-// Every download (ORT fetches its .wasm itself): counted, and a failure named plainly.
+// Every download (ORT fetches its .wasm itself): a failure named plainly, and on a first visit
+// (`?bytes` on this script's URL) counted. Counting reads a clone of the body, which makes the
+// browser pump it through this thread instead of straight into the wasm compiler: worth it only
+// for a progress bar on a slow link, not on a returning visit that reads local caches.
+const countBytes = new URL(import.meta.url).searchParams.has("bytes");
 let downloadFailed = null;
 const originalFetch = globalThis.fetch;
 globalThis.fetch = async (resource, ...rest) => {
@@ -31,7 +35,7 @@ globalThis.fetch = async (resource, ...rest) => {
   });
   if (!response.ok) {
     downloadFailed ??= new Error(`${response.url} could not be downloaded (HTTP ${response.status})`);
-  } else if (response.body) {
+  } else if (countBytes && response.body) {
     count(response.clone().body).catch(() => {});
   }
   return response;

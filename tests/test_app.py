@@ -248,7 +248,7 @@ def touch(cdp, kind: str, point: tuple[float, float]) -> None:
 
 def test_drawing_before_ready_is_predicted_once_ready(page, site_url):
     held = []  # hold the model contract until the drawing is done, so it is surely drawn early
-    # context.route: the model is fetched by the compute worker, not by the page itself.
+    # context.route: the model is fetched by the model worker, not by the page itself.
     page.context.route("**/model/model.json", lambda route: held.append(route))
     page.goto(site_url)
     page.wait_for_selector("[data-testid=canvas]")
@@ -256,6 +256,11 @@ def test_drawing_before_ready_is_predicted_once_ready(page, site_url):
     page.wait_for_function("document.body.dataset.state === 'loading'")
     while not held:
         page.wait_for_timeout(50)
+    # A first visit: the loading indicator counts the megabytes both workers have downloaded.
+    page.wait_for_function(
+        "parseFloat((document.getElementById('loading-text').textContent"
+        ".match(/([\\d.]+) MB loaded/) || [])[1] || '0') > 1"
+    )
     held[0].continue_()
     wait_ready(page)
     assert settled_prediction(page)[0] == "2"

@@ -20,7 +20,7 @@ FAILURES = {
     "numpy-wheel": "**/vendor/pyodide/numpy-*.whl",
     "ort-js": "**/vendor/ort/ort.wasm.min.mjs",
     "ort-wasm": "**/vendor/ort/ort-wasm-simd-threaded.wasm",
-    "model-worker": "**/model-worker.js",
+    "model-worker": "**/model-worker.js*",
     "model": "**/model/mnist_cnn.onnx",
 }
 
