@@ -18,6 +18,10 @@
  *   snapshot points at the same code.
  * - every file numpy installed (site-packages lives in the JS-side file system, outside the
  *   memory): a numpy submodule first imported after the restore still finds its files.
+ * - the app's own modules, imported (the page hands over the sources its Python had imported).
+ *   Their files are not kept: the app writes its current files at every start, and the
+ *   `_preloaded_sources` module records each source's sha256, so the app can drop a preloaded
+ *   module whose file has changed since (site/worker.py) and ask for a new snapshot.
  *
  * Never stale: entries are keyed by snapshot-key.json (vendor.py writes the sha256 of Pyodide,
  * the stdlib zip, the numpy wheel and these modules) plus the browser's user agent; any change is
@@ -26,6 +30,23 @@
 
 /** Imported before the memory is saved: numpy and the standard modules the app imports. */
 const PRELOADED = ["numpy", "dataclasses", "hashlib", "json", "math", "typing"];
+
+/** Writes the app's modules (`modules`: name -> source) to the working directory, as the app
+ * does, imports them and records their sha256 (see above). */
+const PRELOAD_APP = `
+import hashlib, importlib, sys, types
+record = types.ModuleType("_preloaded_sources")
+record.sha256 = {}
+for name, source in modules.items():
+    with open(f"{name}.py", "w", encoding="utf-8") as file:
+        file.write(source)
+    with open(f"{name}.py", "rb") as file:
+        record.sha256[name] = hashlib.sha256(file.read()).hexdigest()
+importlib.invalidate_caches()
+for name in modules:
+    importlib.import_module(name)
+sys.modules["_preloaded_sources"] = record
+`;
 const FORMAT = 1;
 
 /*
@@ -199,9 +220,10 @@ async function loadLibraries(Module, libraries, onLoading) {
 
 /**
  * Making: boot a plain Pyodide with `_makeSnapshot`, install numpy recording where its libraries
- * land, import PRELOADED, and save the entry at `where` (snapshotFile). Returns its size.
+ * land, import PRELOADED and the app's `modules` (name -> source), and save the entry at `where`
+ * (snapshotFile). Returns its size.
  */
-export async function makeSnapshot(loadPyodide, indexURL, where) {
+export async function makeSnapshot(loadPyodide, indexURL, where, modules = {}) {
   const pyodide = await loadPyodide({ indexURL, _makeSnapshot: true });
   const Module = pyodide._module;
   const libraries = [];
@@ -229,6 +251,12 @@ export async function makeSnapshot(loadPyodide, indexURL, where) {
   }
   if (!("numpy" in pyodide.loadedPackages)) throw new Error("numpy could not be loaded");
   pyodide.runPython(PRELOADED.map((name) => `import ${name}`).join("\n"));
+  const globals = pyodide.toPy({ modules });
+  try {
+    pyodide.runPython(PRELOAD_APP, { globals });
+  } finally {
+    globals.destroy();
+  }
 
   const sitePackages = pyodide._api.sitePackages ?? Module.API?.sitePackages;
   const files = [];

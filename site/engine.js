@@ -53,9 +53,11 @@ function whenPenRests(start) {
   wait();
 }
 
-function saveSnapshotLater() {
+/** `sources()` resolves to the app's Python modules to import into it ({name: source});
+ * `replace`: the saved one is out of date. */
+function saveSnapshotLater(sources, replace) {
   return new Promise((resolve) =>
-    whenPenRests(() => {
+    whenPenRests(async () => {
       const worker = new Worker(here(SNAPSHOT_WORKER), { type: "module" });
       const done = (result) => {
         worker.terminate();
@@ -63,6 +65,7 @@ function saveSnapshotLater() {
       };
       worker.onmessage = ({ data }) => done(data);
       worker.onerror = (event) => done({ error: event.message || "snapshot worker failed" });
+      worker.postMessage({ modules: await sources().catch(() => ({})), replace });
     }),
   );
 }
@@ -122,7 +125,7 @@ async function startEngine(onProgress) {
     onProgress({ stage: data.stage, bytes: pythonBytes + modelBytes });
   };
   let worker;
-  let modelSha256;
+  let status;
   try {
     const { PyWorker } = await import("./vendor/pyscript/core.js");
     worker = await PyWorker(here("./worker.py"), {
@@ -132,20 +135,22 @@ async function startEngine(onProgress) {
     });
     // Python is up (worker.py has run); now the model: connect it, await its check.
     model.connect(worker);
-    const status = await worker.sync.boot_status();
+    status = await worker.sync.boot_status();
     if (status.error) throw new Error(status.error);
-    modelSha256 = status.model_sha256;
   } finally {
     channel.close();
   }
   // One call at a time: the worker's ONNX session runs one batch at a time.
   let queue = Promise.resolve();
   const serial = (call) => (queue = queue.then(call, call));
+  // Restored, but with app modules changed since: make a new snapshot all the same.
+  const current = restored && status.preloaded_current;
+  const sources = () => serial(() => worker.sync.preload_sources());
   return {
-    modelSha256,
+    modelSha256: status.model_sha256,
     /** Resolves to {restored: true}, or what making the next start's snapshot gave:
      * {saved: bytes} | {skipped: reason} | {error: message}. */
-    snapshot: restored ? Promise.resolve({ restored: true }) : saveSnapshotLater(),
+    snapshot: current ? Promise.resolve({ restored: true }) : saveSnapshotLater(sources, restored),
     /** Read the model canvas: {pixels: ImageData, strokes: [Float32Array x,y,...], penWidth}. */
     read: ({ pixels, strokes, penWidth }, options) =>
       serial(() =>

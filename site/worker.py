@@ -14,10 +14,38 @@ and returns plain data (dicts, lists, typed arrays) that the page paints. It nev
 DOM. The page awaits the functions exported at the bottom.
 """
 
+import hashlib
+import os
+import sys
+
 import js
 from polyscript import js_modules, xworker
 from pyodide.ffi import to_js
 
+
+def _keep_preloaded_modules() -> bool:
+    """Restored from a memory snapshot, our modules may be imported already (pyodide-snapshot.mjs
+    records the sha256 of each source it imported in `_preloaded_sources`). Keep them only if
+    the files PyScript has just written are the same; else drop them all (they import each
+    other), so the imports below load the current files. False: drop them, the snapshot is out
+    of date (the page then makes a new one)."""
+    record = sys.modules.get("_preloaded_sources")
+    if record is None:
+        return True
+    for name, sha256 in record.sha256.items():
+        try:
+            with open(f"{name}.py", "rb") as file:
+                current = hashlib.sha256(file.read()).hexdigest() == sha256
+        except OSError:
+            current = False
+        if not current:
+            for module in [*record.sha256, "_preloaded_sources"]:
+                sys.modules.pop(module, None)
+            return False
+    return True
+
+
+preloaded_current = _keep_preloaded_modules()
 js.bootMark("numpy")
 import numpy as np  # noqa: E402 - after the mark: the import is a start-up stage of its own
 
@@ -190,7 +218,8 @@ async def set_taught(records) -> int:
 
 async def boot_status():
     """Await the model (engine.js starts it before Python and connects it once this module has
-    run), check it: {"error": None, "model_sha256"}, else the reason loading failed."""
+    run), check it: {"error": None, "model_sha256", "preloaded_current"} (see
+    _keep_preloaded_modules), else the reason loading failed."""
     global classifier, contract, thresholds, taught
     try:
         classifier = await Classifier.load(js_modules.ort_session)
@@ -202,7 +231,26 @@ async def boot_status():
         thresholds = contract.get("verdict") or None
         taught = learn.TaughtSet(contract.get("sha256", ""))
     js.bootMark("ready")
-    return _plain({"error": load_error, "model_sha256": contract.get("sha256", "")})
+    return _plain(
+        {
+            "error": load_error,
+            "model_sha256": contract.get("sha256", ""),
+            "preloaded_current": preloaded_current,
+        }
+    )
+
+
+def preload_sources():
+    """{module name: source} of our modules imported so far (the files PyScript wrote into the
+    working directory), for the next memory snapshot (engine.js)."""
+    here = os.getcwd()
+    sources = {}
+    for name, module in list(sys.modules.items()):
+        path = getattr(module, "__file__", None) or ""
+        if os.path.dirname(path) == here and path.endswith(".py"):
+            with open(path, encoding="utf-8") as file:
+                sources[name] = file.read()
+    return _plain(sources)
 
 
 def boot_marks():
@@ -215,3 +263,4 @@ xworker.sync.read = read
 xworker.sync.set_taught = set_taught
 xworker.sync.boot_status = boot_status
 xworker.sync.boot_marks = boot_marks
+xworker.sync.preload_sources = preload_sources

@@ -104,3 +104,31 @@ def test_a_stale_snapshot_is_never_used(visited):
     assert reads(page, 2) == "2"
     assert snapshot_result(page).get("saved", 0) > 0
     assert saved_entries(page) == [entry]  # the stale one is gone
+
+
+def test_changed_app_modules_are_imported_afresh_and_the_snapshot_made_again(visited):
+    page, entry = visited
+    # A new version of segment.py, wherever the next start reads it from: the network (routed)
+    # or the service worker's cache.
+    changed = "\n# a new version\n"
+    page.context.route(
+        "**/segment.py",
+        lambda route: route.fulfill(response=(r := route.fetch()), body=r.text() + changed),
+    )
+    page.evaluate(
+        """async (changed) => {
+            const url = new URL("segment.py", location).href;
+            for (const name of await caches.keys()) {
+                const cache = await caches.open(name);
+                const old = await cache.match(url);
+                if (old) await cache.put(url, new Response((await old.text()) + changed, old));
+            }
+        }""",
+        changed,
+    )
+    page.reload()
+    stages = start(page)
+    assert "python-restored" in stages  # Python and numpy still come from the snapshot
+    assert reads(page, 5) == "5"
+    assert snapshot_result(page).get("saved", 0) > 0  # its app modules were out of date
+    assert saved_entries(page) == [entry]
