@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import dataclasses
 import json
 import os
 import sys
@@ -44,7 +43,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "site"), str(ROOT / "tests")]
 
 import preprocess  # noqa: E402
 import segment  # noqa: E402
-from build_model.augment import TEST_CONFIG, render_canvas  # noqa: E402
+from build_model.augment import TEST_CONFIG, render_patch  # noqa: E402
 from build_model.evaluate import onnx_session, predict_onnx  # noqa: E402
 from digit_strokes import STYLES, digit_paths, place, render_rgba  # noqa: E402
 
@@ -96,24 +95,6 @@ def _gap_shift(canvas_ink: np.ndarray, patch_ink: np.ndarray, top: int) -> float
     left = _row_extents(patch_ink, left=True)
     d = left - right - 1
     return None if np.all(np.isnan(d)) else float(np.nanmin(d))
-
-
-def _mnist_patch(image: np.ndarray, height: float, thickness: int, rng) -> np.ndarray:
-    """One MNIST digit rendered by augment.render_canvas, cropped to its ink: float alpha 0..1."""
-    side = int(round(height * 2))
-    cfg = dataclasses.replace(
-        TEST_CONFIG,
-        canvas_min=side,
-        canvas_max=side,
-        rect_prob=0.0,
-        scale_min=0.5,
-        scale_max=0.5,
-        thickness=(thickness,),
-        opaque_prob=0.0,
-    )
-    alpha = render_canvas(image, rng, cfg)[..., 3]
-    ys, xs = np.nonzero(alpha)
-    return alpha[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1].astype(np.float32) / 255
 
 
 def compose(patches: list[np.ndarray], gap: str, slope: float, rng) -> np.ndarray:
@@ -187,7 +168,9 @@ def _mnist_draw(
     h = rng.uniform(*HEIGHT_PX)
     thickness = int(rng.choice(TEST_CONFIG.thickness))
     lo = 0.92 if case["sizes"] == "even" else 0.65
-    patches = [_mnist_patch(images[i], h * rng.uniform(lo, 1.0), thickness, rng) for i in idx]
+    patches = [
+        render_patch(images[i], h * rng.uniform(lo, 1.0), thickness, rng, TEST_CONFIG) for i in idx
+    ]
     slope = 0.0 if case["slope"] == "flat" else rng.choice([-1, 1]) * rng.uniform(*SLOPE)
     rgba = compose(patches, case["gap"], slope, rng)
     return rgba, "".join(str(int(labels[i])) for i in idx), patches

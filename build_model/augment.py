@@ -215,6 +215,35 @@ def render_canvas(digit: np.ndarray, rng: np.random.Generator, cfg: RenderConfig
     return rgba
 
 
+def crop_to_ink(alpha: np.ndarray) -> np.ndarray:
+    """An (H,W) uint8 alpha channel cropped to its ink, as float32 0..1."""
+    ys, xs = np.nonzero(alpha)
+    if len(ys) == 0:
+        raise ValueError("no ink")
+    return alpha[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1].astype(np.float32) / 255
+
+
+def render_patch(
+    digit: np.ndarray, height: float, thickness: int, rng: np.random.Generator, cfg: RenderConfig
+) -> np.ndarray:
+    """One MNIST digit drawn ~`height` px tall by render_canvas with `cfg`'s warps and pen
+    `thickness` (on a transparent canvas twice that size), cropped to its ink: alpha 0..1.
+    Numbers (benchmarks/multi_digit.py) and touching pairs (pairs.py) set such patches side by
+    side."""
+    side = int(round(height * 2))
+    cfg = dataclasses.replace(
+        cfg,
+        canvas_min=side,
+        canvas_max=side,
+        rect_prob=0.0,
+        scale_min=0.5,
+        scale_max=0.5,
+        thickness=(thickness,),
+        opaque_prob=0.0,
+    )
+    return crop_to_ink(render_canvas(digit, rng, cfg)[..., 3])
+
+
 def _render_chunk(args: tuple[np.ndarray, int, int, RenderConfig]) -> np.ndarray:
     """Worker: render + preprocess one chunk of digits with rng seeded by (seed, chunk)."""
     digits, seed, chunk_index, cfg = args

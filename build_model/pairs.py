@@ -19,13 +19,12 @@ Never the MNIST test set: benchmarks/multi_digit.py measures touching numbers on
 
 from __future__ import annotations
 
-import dataclasses
 import os
 
 import numpy as np
 
 from build_model import strokedigits, strokes
-from build_model.augment import TRAIN_CONFIG, map_chunks, render_canvas
+from build_model.augment import TRAIN_CONFIG, crop_to_ink, map_chunks, render_patch
 
 # --- Defaults -------------------------------------------------------------------------------
 #: Digit height on the pair's canvas (px), and the second digit's height relative to the first.
@@ -50,22 +49,6 @@ CHUNK = 500
 WORKERS = min(2, os.cpu_count() or 1)
 
 
-def _mnist_patch(image: np.ndarray, height: float, thickness: int, rng) -> np.ndarray:
-    """An MNIST digit rendered with the training warps, cropped to its ink: alpha 0..1."""
-    side = int(round(height * 2))
-    cfg = dataclasses.replace(
-        TRAIN_CONFIG,
-        canvas_min=side,
-        canvas_max=side,
-        rect_prob=0.0,
-        scale_min=0.5,
-        scale_max=0.5,
-        thickness=(thickness,),
-        opaque_prob=0.0,
-    )
-    return _crop(render_canvas(image, rng, cfg)[..., 3])
-
-
 def _stroke_patch(digit: int, height: float, pen: float, rng) -> np.ndarray:
     """A generated pen-stroke digit drawn ``height`` px tall with a ``pen`` px pen: alpha 0..1."""
     drawing = strokedigits.digit_drawing(digit, rng)
@@ -75,14 +58,7 @@ def _stroke_patch(digit: int, height: float, pen: float, rng) -> np.ndarray:
     side = int(height * 3)
     drawing = [(s - [x0, y0]) * k + pen + 2 for s in drawing]
     rgba = strokes.rasterise(drawing, (side, side), pen, rng, opaque_prob=0.0)
-    return _crop(rgba[..., 3])
-
-
-def _crop(alpha: np.ndarray) -> np.ndarray:
-    ys, xs = np.nonzero(alpha)
-    if len(ys) == 0:
-        raise ValueError("no ink")
-    return alpha[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1].astype(np.float32) / 255
+    return crop_to_ink(rgba[..., 3])
 
 
 def _rows(ink: np.ndarray, left: bool) -> np.ndarray:
@@ -137,7 +113,8 @@ def render_pair(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         thickness = int(rng.choice(TRAIN_CONFIG.thickness))
         pick = rng.choice(len(images), 2, replace=False)
         a, b = (
-            _mnist_patch(images[i], hh, thickness, rng) for i, hh in zip(pick, heights, strict=True)
+            render_patch(images[i], hh, thickness, rng, TRAIN_CONFIG)
+            for i, hh in zip(pick, heights, strict=True)
         )
     return compose(a, b, rng)
 
