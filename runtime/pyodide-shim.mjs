@@ -4,16 +4,13 @@
  * 1. Compatibility: PyScript's bundled Python does `from pyodide.ffi import jsnull`, which exists
  *    only from Pyodide 0.28 on. Once Python is up, this module defines `pyodide.ffi.jsnull =
  *    None` when it is missing (PyScript only uses it in `is_none`; 0.27 maps JS null to None).
- * 2. Parallel start: `?preload=<url>` on this module's URL names a module (relative to this
- *    file) to import before Python loads (the app's ort-session.js, which connects this worker
- *    to the model's while Pyodide boots).
- * 3. Snapshot: when this browser has saved a Pyodide memory snapshot for these exact files
+ * 2. Snapshot: when this browser has saved a Pyodide memory snapshot for these exact files
  *    (pyodide-snapshot.mjs), Python and numpy are restored from it instead of started; if it
  *    fails to restore, it is deleted and Python starts the normal way (the user sees nothing).
- * 4. Progress: `?progress=<token>` names a BroadcastChannel ("mnist-draw:<token>", one per page)
+ * 3. Progress: `?progress=<token>` names a BroadcastChannel ("mnist-draw:<token>", one per page)
  *    on which it posts {stage, bytes} while it loads (bytes received so far by this worker's
- *    fetches, counted only with `&bytes`), so the page can show real progress on a slow link. `globalThis.bootMarks` keeps
- *    [stage, epoch ms] for benchmarks.
+ *    fetches, counted only with `&bytes`), so the page can show real progress on a slow link.
+ *    `globalThis.bootMarks` keeps [stage, epoch ms] for benchmarks.
  *
  * PyScript derives Pyodide's indexURL from this file's folder, so it must sit beside
  * pyodide.mjs.
@@ -85,8 +82,6 @@ if (channel) {
 }
 globalThis.bootMark = mark; // for worker.py
 
-const preload = params.get("preload");
-if (preload) import(new URL(preload, import.meta.url).href).catch(() => {}); // its user reports errors
 
 // Looked up while the rest of the worker loads; null when there is none (or no private file system).
 const indexURL = new URL("./", import.meta.url).href;

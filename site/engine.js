@@ -17,10 +17,9 @@ const here = (path) => new URL(path, import.meta.url).href;
 /**
  * The Pyodide the worker runs: our shim beside the vendored pyodide.mjs (it adds what PyScript
  * 0.7 expects of Pyodide 0.27, and reports progress; Pyodide's files are found in its folder).
- * `preload` makes it import ort-session.js first, so that it listens for the model's port before
- * the page sends it; `progress` names the channel it reports on.
+ * `progress` names the channel it reports on.
  */
-const INTERPRETER = "./vendor/pyodide/pyodide-shim.mjs?preload=..%2F..%2Fort-session.js";
+const INTERPRETER = "./vendor/pyodide/pyodide-shim.mjs";
 
 /**
  * Whether the workers count the bytes they download, for the loading indicator: only on a first
@@ -130,7 +129,7 @@ async function startEngine(onProgress) {
     const { PyWorker } = await import("./vendor/pyscript/core.js");
     worker = await PyWorker(here("./worker.py"), {
       config: here("./pyscript.toml"),
-      version: here(`${INTERPRETER}&progress=${token}${COUNT_BYTES ? "&bytes" : ""}`),
+      version: here(`${INTERPRETER}?progress=${token}${COUNT_BYTES ? "&bytes" : ""}`),
       async: true,
     });
     // Python is up (worker.py has run); now the model: connect it, await its check.

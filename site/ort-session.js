@@ -3,9 +3,9 @@
  * (onnxruntime-web, the model download and the ONNX session on a thread of their own), which the
  * page (engine.js) started before Python and connects once Python is up.
  *
- * Runs inside the compute worker (see worker.py): pyodide-shim.mjs imports it before it loads
- * Python (its `?preload=` parameter), so it listens before the page sends the port, and
- * worker.py imports the same module instance through pyscript.toml's [js_modules.worker].
+ * Runs inside the compute worker: PyScript imports it (pyscript.toml's [js_modules.worker]) before
+ * it runs worker.py, so it listens before the page sends the port; worker.py reaches it as
+ * `polyscript.js_modules.ort_session`.
  * classifier.py awaits `loaded`, checks the model's sha256 against the contract
  * (model/model.json, written by build_model) and owns every call.
  */
