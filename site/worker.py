@@ -94,9 +94,11 @@ def _judge(result: dict, probs: np.ndarray | None, images: np.ndarray, inked: bo
         empty = result["state"] == EMPTY and not inked
         result["verdict"] = verdict.EMPTY if empty else verdict.NOT_A_DIGIT
         return result
-    judged = verdict.verdicts(probs, thresholds, images)
-    for digit in result["digits"]:
-        digit["verdict"] = judged[digit["index"]]
+    # Only the pieces that became digits: the batch also holds every candidate cut of touching ink.
+    shown = [digit["index"] for digit in result["digits"]]
+    judged = verdict.verdicts(probs[shown], thresholds, images[shown])
+    for digit, judgement in zip(result["digits"], judged, strict=True):
+        digit["verdict"] = judgement
         digit["low"] = digit["verdict"] != verdict.DIGIT
     kinds = {digit["verdict"] for digit in result["digits"]}
     if len(result["digits"]) == 1:
@@ -229,6 +231,10 @@ async def boot_status():
     else:
         contract = classifier.contract
         thresholds = contract.get("verdict") or None
+        if thresholds and "shape" in thresholds:  # arrays once, not from JSON lists per stroke
+            shape = thresholds["shape"]
+            for key in ("means", "precisions"):
+                shape[key] = np.asarray(shape[key], dtype=np.float64)
         taught = learn.TaughtSet(contract.get("sha256", ""))
     js.bootMark("ready")
     return _plain(
