@@ -162,7 +162,8 @@ def candidates(crop: np.ndarray, height: float) -> list[np.ndarray]:
     right = np.concatenate([inner[1:], [np.inf]])
     minima = cols[(inner <= left) & (inner <= right)]
     # Ink hardly taller than its stroke (a dash, an underline) is no row of digits: the plain
-    # MAX_CUTS, no gap filling, or a long flat stroke would ask for a piece every few pixels.
+    # MAX_CUTS at most, gap filling included, or a long flat stroke would ask for a piece every
+    # few pixels.
     flat = height < FLAT_PENS * preprocess.stroke_width(crop)
     most = (
         MAX_CUTS
@@ -178,7 +179,7 @@ def candidates(crop: np.ndarray, height: float) -> list[np.ndarray]:
     # Where the thinnest places leave a stretch wider than FILL_GAP x height uncut (digits
     # that interlock have no thin place between them), its thinnest column is a cut too.
     spots = [0, *sorted(chosen), width]
-    fill_cap = most if flat else MOST_CUTS
+    fill_cap = MAX_CUTS if flat else MOST_CUTS
     margin = max(1, int(MIN_CUT_GAP * height))  # >= 1: every new spot shrinks a stretch
     k = 0
     while k < len(spots) - 1:
