@@ -62,7 +62,7 @@ def test_manifest_pyodide_matches_package_json():
     package = json.loads((ROOT / "package.json").read_text())
     assert package["dependencies"] == {
         "@pyscript/core": "0.7.31",
-        "onnxruntime-web": "1.30.0",
+        "onnxruntime-web": "1.21.1",
         "pyodide": "0.27.7",
     }
     assert vendor.load_manifest()["pyodide"] == package["dependencies"]["pyodide"]
@@ -95,7 +95,7 @@ def test_vendored_layout(vendored, lock):
     assert "pyodide/pyodide.asm.wasm.gz" in files
     assert stamp["versions"] == {
         "@pyscript/core": "0.7.31",
-        "onnxruntime-web": "1.30.0",
+        "onnxruntime-web": "1.21.1",
         "pyodide": "0.27.7",
     }
     assert (
