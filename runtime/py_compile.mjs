@@ -4,7 +4,8 @@
  *
  *   node runtime/py_compile.mjs '<job JSON>'
  *
- * job = {"indexURL": "<folder with pyodide.mjs>/", "level": 9,
+ * job = {"indexURL": "<folder with pyodide.mjs>/", "level": 9, "emptyDocstrings": true,
+ *        "keepDocstrings": ["pyodide/", "_pyodide/"],
  *        "archives": [{"src": "in.zip", "dst": "out.zip", "prefix": "/lib/python312.zip/"}]}
  *
  * The host's CPython cannot do this: its .pyc magic number differs from Pyodide's Python
@@ -16,6 +17,9 @@
  * same input gives the same bytes, and nothing to validate against at import time. Code
  * objects get `prefix + name` as co_filename (where the module lives in the browser), so
  * tracebacks name real paths. A .py that does not compile is kept as source and reported.
+ * With `emptyDocstrings`, every docstring is compiled as "" (entries under a `keepDocstrings`
+ * prefix excepted): the bytes of `python -OO`, but __doc__ stays a str and asserts stay, so code
+ * that passes docstrings on (numpy's `add_docstring`, which accepts None only under -OO) works.
  * A wheel's RECORD is rewritten to list the .pyc files with their sha256 and size. Entries
  * keep their order, timestamps and attributes; deflated ones are recompressed at `level`.
  *
@@ -26,7 +30,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 
 const PYTHON = String.raw`
-import base64, csv, hashlib, importlib.util, io, json, sys, zipfile
+import ast, base64, csv, hashlib, importlib.util, io, json, sys, zipfile
 from importlib._bootstrap_external import _code_to_hash_pyc
 
 
@@ -47,7 +51,20 @@ def rewrite_record(data, renamed, payloads):
     return out.getvalue().encode("utf-8")
 
 
-def compile_archive(src, dst, prefix, level):
+def empty_docstrings(tree):
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            first = node.body[0] if node.body else None
+            if (
+                isinstance(first, ast.Expr)
+                and isinstance(first.value, ast.Constant)
+                and isinstance(first.value.value, str)
+            ):
+                first.value.value = ""
+    return tree
+
+
+def compile_archive(src, dst, prefix, level, strip_docstrings, keep_docstrings):
     entries, renamed, kept = [], {}, []
     with zipfile.ZipFile(src) as zin:
         names = set(zin.namelist())
@@ -57,7 +74,10 @@ def compile_archive(src, dst, prefix, level):
                 if name + "c" in names:
                     raise RuntimeError(f"{src} already holds {name}c")
                 try:
-                    code = compile(data, prefix + name, "exec", dont_inherit=True, optimize=0)
+                    tree = ast.parse(data, prefix + name)
+                    if strip_docstrings and not name.startswith(tuple(keep_docstrings)):
+                        tree = empty_docstrings(tree)
+                    code = compile(tree, prefix + name, "exec", dont_inherit=True, optimize=0)
                 except (SyntaxError, ValueError) as exc:
                     kept.append(f"{name}: {exc}")
                 else:
@@ -85,7 +105,10 @@ def compile_archive(src, dst, prefix, level):
 def main(job):
     job = json.loads(job)
     reports = [
-        compile_archive(a["src"], a["dst"], a["prefix"], job.get("level", 9))
+        compile_archive(
+            a["src"], a["dst"], a["prefix"], job["level"], job["emptyDocstrings"],
+            job["keepDocstrings"],
+        )
         for a in job["archives"]
     ]
     return json.dumps({
@@ -112,7 +135,12 @@ async function main() {
     pyodide.FS.writeFile(src, readFileSync(archive.src));
     return { src, dst: `/work/out-${i}.zip`, prefix: archive.prefix };
   });
-  pyodide.globals.set("JOB", JSON.stringify({ level: job.level ?? 9, archives: inner }));
+  const options = {
+    level: job.level ?? 9,
+    emptyDocstrings: job.emptyDocstrings ?? false,
+    keepDocstrings: job.keepDocstrings ?? [],
+  };
+  pyodide.globals.set("JOB", JSON.stringify({ ...options, archives: inner }));
   const report = JSON.parse(pyodide.runPython(`${PYTHON}\nmain(JOB)`));
   job.archives.forEach((archive, i) => {
     writeFileSync(archive.dst, pyodide.FS.readFile(inner[i].dst));
