@@ -5,6 +5,7 @@
  *   node runtime/py_compile.mjs '<job JSON>'
  *
  * job = {"indexURL": "<folder with pyodide.mjs>/", "level": 9, "emptyDocstrings": true,
+ *        "columns": false,
  *        "keepDocstrings": ["pyodide/", "_pyodide/"],
  *        "archives": [{"src": "in.zip", "dst": "out.zip", "prefix": "/lib/python312.zip/"}]}
  *
@@ -20,6 +21,8 @@
  * With `emptyDocstrings`, every docstring is compiled as "" (entries under a `keepDocstrings`
  * prefix excepted): the bytes of `python -OO`, but __doc__ stays a str and asserts stay, so code
  * that passes docstrings on (numpy's `add_docstring`, which accepts None only under -OO) works.
+ * With `columns: false`, code objects keep line numbers but not column ranges (as under
+ * PYTHONNODEBUGRANGES): tracebacks name the line without the ^^^ marks under it.
  * A wheel's RECORD is rewritten to list the .pyc files with their sha256 and size. Entries
  * keep their order, timestamps and attributes; deflated ones are recompressed at `level`.
  *
@@ -104,6 +107,9 @@ def compile_archive(src, dst, prefix, level, strip_docstrings, keep_docstrings):
 
 def main(job):
     job = json.loads(job)
+    columns = any(col is not None for *_, col in compile("a + b", "", "eval").co_positions())
+    if columns != job["columns"]:
+        raise RuntimeError("PYTHONNODEBUGRANGES did not reach the compiler")
     reports = [
         compile_archive(
             a["src"], a["dst"], a["prefix"], job["level"], job["emptyDocstrings"],
@@ -126,7 +132,9 @@ async function main() {
   const indexURL = job.indexURL.endsWith("/") ? job.indexURL : `${job.indexURL}/`;
   const { loadPyodide } = await import(pathToFileURL(`${indexURL}pyodide.mjs`).href);
   const toStderr = (line) => process.stderr.write(`${line}\n`);
-  const pyodide = await loadPyodide({ indexURL, stdout: toStderr, stderr: toStderr });
+  // The compiler reads PYTHONNODEBUGRANGES once, when Python starts.
+  const env = job.columns === false ? { PYTHONNODEBUGRANGES: "1" } : {};
+  const pyodide = await loadPyodide({ indexURL, env, stdout: toStderr, stderr: toStderr });
 
   // Archives go through Pyodide's in-memory file system under /work.
   pyodide.FS.mkdirTree("/work");
@@ -138,6 +146,7 @@ async function main() {
   const options = {
     level: job.level ?? 9,
     emptyDocstrings: job.emptyDocstrings ?? false,
+    columns: job.columns ?? true,
     keepDocstrings: job.keepDocstrings ?? [],
   };
   pyodide.globals.set("JOB", JSON.stringify({ ...options, archives: inner }));
