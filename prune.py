@@ -6,11 +6,11 @@ below keep:
 
 - stdlib: what the app's worker imports (runtime/app_modules.txt, measured), what Pyodide's
   package loader needs to install a wheel (email, tarfile, zipfile, importlib.metadata, ...),
-  what the pyodide package itself imports, and a margin of small, commonly needed modules
-  (json, statistics, fractions, ...) so that ordinary new numpy-only code does not crash on a
-  missing module. Dropped: servers, clients and protocols (http, xml, email servers), test and
-  debug tools (unittest, doctest, pdb, pydoc), multiprocessing, and all codecs but the common
-  ones.
+  and what the pyodide package itself imports. No margin "in case": a module that new app code
+  starts to import fails the browser tests and vendor.py's check (fix app_modules.txt), while a
+  margin costs every first visit (argparse, difflib, statistics, ... were 0.12 MB). Dropped:
+  servers, clients and protocols (http, xml, email servers), test and debug tools (unittest,
+  doctest, pdb, pydoc), multiprocessing, and all codecs but the common ones.
 - numpy: everything `import numpy` loads plus its small public namespaces (linalg, char,
   strings, rec, ctypeslib, matrixlib, the numpy.core aliases) and numpy.ma, which np.median
   loads. Dropped: random, fft, f2py, polynomial, testing, typing, doc, C headers and static
@@ -57,18 +57,17 @@ STDLIB_PYODIDE = """
     _pyodide pyodide code codeop rlcompleter json sysconfig gzip glob site-packages
     _sysconfigdata__emscripten_wasm32-emscripten
 """
-# Margin: small modules that ordinary numpy code, error reports or a future stage may use.
-STDLIB_MARGIN = """
-    statistics fractions decimal pprint queue secrets hmac uuid difflib graphlib colorsys shlex
-    gettext argparse timeit _strptime _threading_local sre_compile sre_constants sre_parse
-    stringprep
+# Imported by kept modules on some path (concurrent.futures.thread and logging.handlers: queue;
+# the idna codec: stringprep), so that every module left in the zip imports.
+STDLIB_IMPORTED_BY_KEPT = """
+    queue stringprep
 """
 # PyScript's own Python package (pyscript.display, .web, ...), which the benchmark's bare
 # PyScript reference page and any <script type="py"> load from the same vendored stdlib.
 STDLIB_PYSCRIPT = """
     html _markupbase json
 """
-STDLIB_KEEP = _words(STDLIB_APP + STDLIB_PYODIDE + STDLIB_MARGIN + STDLIB_PYSCRIPT)
+STDLIB_KEEP = _words(STDLIB_APP + STDLIB_PYODIDE + STDLIB_IMPORTED_BY_KEPT + STDLIB_PYSCRIPT)
 # Codecs kept: what the app and the loader use, plus the common ones of the web and of files.
 ENCODINGS_KEEP = _words(
     """
@@ -86,6 +85,7 @@ STDLIB_DROP = (
     "logging/config.",
     "asyncio/windows_events.",
     "asyncio/windows_utils.",
+    "json/tool.",  # a command-line tool (argparse)
 )
 
 # numpy.ma stays: np.median (preprocess.ink_map) checks `np.ma.isMaskedArray` on every call.
@@ -108,6 +108,7 @@ NUMPY_DROP_MODULES = (
     "numpy/ma/testutils.",
     "numpy/ma/timer_comparison.",
     "numpy/_core/cversions.",
+    "numpy/_configtool.",  # a command-line tool (argparse)
 )
 
 
