@@ -183,7 +183,10 @@ addEventListener("unhandledrejection", (event) => {
   }
 });
 
-if (typeof WebAssembly !== "object") {
+// Without WebAssembly nothing can run: the error is final, and the page never connects to the
+// engine (were its workers to have WebAssembly after all, it would turn the page "ready").
+const canRun = typeof WebAssembly === "object";
+if (!canRun) {
   showError("WebAssembly is not available");
 } else {
   setStatus("Loading the recogniser…", "loading");
@@ -199,9 +202,11 @@ showEmpty();
 lookInside.onUpdateWanted(requestPrediction); // opened, or its map is stale: read again
 
 // Loaded after the canvas works: the worker's runtime must not delay the first stroke.
-import("./engine.js")
-  .then(({ started, onProgress }) => {
-    onProgress(showProgress);
-    return started;
-  })
-  .then(connect, showError);
+if (canRun) {
+  import("./engine.js")
+    .then(({ started, onProgress }) => {
+      onProgress(showProgress);
+      return started;
+    })
+    .then(connect, showError);
+}
