@@ -119,7 +119,7 @@ const numberView = new NumberView(document.getElementById("number-view"), {
   },
 });
 
-/** Paint a reading (worker.py's `read`). */
+/** Paint a reading (compute.py's `read`). */
 function show(reading) {
   lastReading = reading;
   const digits = reading.digits;
