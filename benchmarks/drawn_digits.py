@@ -9,9 +9,17 @@ and every failure with its parameters and prediction; plus the verdict the app w
 (site/verdict.py with the thresholds in the model.json beside the model): counts, and the share
 accepted (digit or unsure) and right, overall and by style, size and pen.
 
+Legibility (benchmarks/legibility.py): a drawing whose pen is so wide for its height that the ink
+fills (almost) all the white space inside the digit is a blob a person cannot read either. Each
+drawing is judged by that model-independent rule; the report gives accuracy by style over the
+LEGIBLE drawings, and lists the illegible ones (style, size, pen, digits, reason) separately.
+``--markdown`` writes the per-style tables, ``--pictures`` one picture per digit size and pen
+that has illegible drawings (one row per digit, one column per style, illegible ones in red).
+
     python benchmarks/drawn_digits.py                       # site/model/mnist_cnn.onnx
     python benchmarks/drawn_digits.py --baseline            # the old centralize step instead
     python benchmarks/drawn_digits.py --model other.onnx --out artifacts/drawn.json
+    python benchmarks/drawn_digits.py --markdown docs/drawn-digits.md --pictures docs
 
 The full grid is 8 styles x 10 digits x 2 x 4 x 4 x 3 = 7,680 drawings (about 2-5 minutes on
 2 cores, more when the machine is busy); ``--styles`` / ``--digits`` narrow it.
@@ -33,6 +41,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "site")]
 
+from benchmarks import legibility  # noqa: E402
 from build_model.evaluate import onnx_session, predict_onnx  # noqa: E402
 from tests.digit_strokes import STYLES, digit_paths, place, render_rgba  # noqa: E402
 
@@ -127,6 +136,42 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
+def legible(case: dict) -> tuple[bool, str]:
+    """(legible, reason) of a grid case by benchmarks/legibility.py's rule (its pen / height)."""
+    ratio = legibility.pen_ratio(case["size"], PENS[case["pen"]], MARGIN)
+    return legibility.judge(case["digit"], case["style"], round(ratio, 6))
+
+
+def illegible_cells(cases: list[dict], right: list[bool], ok: list[bool]) -> list[dict]:
+    """The (style, size, pen) cells with illegible drawings: which digits, why, and how many of
+    those drawings the model read right / accepted and right anyway."""
+    cells: dict[tuple, dict] = {}
+    for case, r, a in zip(cases, right, ok, strict=True):
+        is_legible, why = legible(case)
+        if is_legible:
+            continue
+        key = (case["style"], case["size"], case["pen"])
+        ratio = legibility.pen_ratio(case["size"], PENS[case["pen"]], MARGIN)
+        cell = cells.setdefault(
+            key,
+            {
+                "style": key[0],
+                "size": key[1],
+                "pen": key[2],
+                "pen_to_height": round(ratio, 3),
+                "digits": {},
+                "drawings": 0,
+                "right": 0,
+                "accepted_right": 0,
+            },
+        )
+        cell["digits"][str(case["digit"])] = why
+        cell["drawings"] += 1
+        cell["right"] += r
+        cell["accepted_right"] += a
+    return list(cells.values())
+
+
 def evaluate(model: Path, cases: list[dict], baseline: bool, jobs: int) -> dict:
     """Run every case; return the JSON-able report."""
     with ProcessPoolExecutor(max_workers=jobs) as pool:
@@ -156,7 +201,14 @@ def evaluate(model: Path, cases: list[dict], baseline: bool, jobs: int) -> dict:
         k: collections.defaultdict(lambda: [0, 0])
         for k in ("style", "size", "pen", "position", "canvas", "digit")
     }
-    failures = []
+    # Legible drawings only (benchmarks/legibility.py), by style, size and pen.
+    legible_groups: dict[str, collections.defaultdict] = {
+        k: collections.defaultdict(lambda: [0, 0]) for k in ("style", "size", "pen")
+    }
+    legible_accepted: dict[str, collections.defaultdict] = {
+        k: collections.defaultdict(lambda: [0, 0]) for k in ("style", "size", "pen")
+    }
+    failures, rights, oks = [], [], []
     for i, case in enumerate(cases):
         empty = images[i] is None
         pred = None if empty else int(probs[i].argmax())
@@ -168,6 +220,15 @@ def evaluate(model: Path, cases: list[dict], baseline: bool, jobs: int) -> dict:
         for k, g in accepted.items():
             g[str(case[k])][0] += ok
             g[str(case[k])][1] += 1
+        is_legible = legible(case)[0]
+        if is_legible:
+            for k in legible_groups:
+                legible_groups[k][str(case[k])][0] += right
+                legible_groups[k][str(case[k])][1] += 1
+                legible_accepted[k][str(case[k])][0] += ok
+                legible_accepted[k][str(case[k])][1] += 1
+        rights.append(right)
+        oks.append(ok)
         if not right:
             failures.append(
                 {
@@ -176,6 +237,7 @@ def evaluate(model: Path, cases: list[dict], baseline: bool, jobs: int) -> dict:
                     "confidence": None if empty else round(float(probs[i].max()), 3),
                     "p_true": None if empty else round(float(probs[i][case["digit"]]), 3),
                     "verdict": shown[i],
+                    "legible": is_legible,
                 }
             )
 
@@ -183,6 +245,7 @@ def evaluate(model: Path, cases: list[dict], baseline: bool, jobs: int) -> dict:
         return {k: round(r / n, 4) for k, (r, n) in g.items()}
 
     n_right = len(cases) - len(failures)
+    n_legible = sum(n for _, n in legible_groups["style"].values())
     return {
         "model": _shown(model),
         "preprocess": "baseline (crop, pad square, 15 px margin, resize)"
@@ -198,8 +261,113 @@ def evaluate(model: Path, cases: list[dict], baseline: bool, jobs: int) -> dict:
             sum(v[0] for v in accepted["style"].values()) / max(1, len(cases)), 4
         ),
         **{f"accepted_right_by_{k}": acc(g) for k, g in accepted.items()},
+        "legibility_rule": legibility.__doc__.split("\n\n")[0].replace("\n", " "),
+        "legible_cases": n_legible,
+        "illegible_cases": len(cases) - n_legible,
+        "legible_accuracy": round(
+            sum(r for r, _ in legible_groups["style"].values()) / max(1, n_legible), 4
+        ),
+        "legible_accepted_right": round(
+            sum(r for r, _ in legible_accepted["style"].values()) / max(1, n_legible), 4
+        ),
+        **{f"legible_by_{k}": acc(g) for k, g in legible_groups.items()},
+        **{f"legible_accepted_right_by_{k}": acc(g) for k, g in legible_accepted.items()},
+        "illegible_cells": illegible_cells(cases, rights, oks),
         "failures": failures,
     }
+
+
+def markdown(report: dict, pictures: list[Path]) -> str:
+    """The per-style tables of a report (all drawings, legible ones, illegible cells)."""
+    lines = [
+        "# Drawn digits: accuracy by style, legible drawings only",
+        "",
+        f"Written by `python benchmarks/drawn_digits.py --markdown` (model `{report['model']}`, "
+        f"{report['cases']:,} drawings: styles x digits x canvases {CANVASES} x "
+        f"digit heights {SIZES} of the canvas x {len(POSITIONS)} positions x pens "
+        + ", ".join(f"{k} {v:g}" for k, v in PENS.items())
+        + " of the canvas).",
+        "",
+        "Legibility rule (benchmarks/legibility.py, model-independent): draw the digit's centre "
+        "lines with the drawing's pen width / digit height and measure its inner white space "
+        "(convex hull of the ink minus the ink) against the same digit at pen / height "
+        f"{legibility.REFERENCE_RATIO:g} (the normal pen on a full-size digit). A drawing is "
+        f"illegible when less than {legibility.MIN_WHITE_LEFT:.0%} of that white space is left: "
+        "the ink is a blob whose outline no longer says which digit it is, for a person as for "
+        "the model. A pen no wider than the reference's, and a digit with almost no inner white "
+        "space (a straight 1), are always legible.",
+        "",
+        f"Legible: {report['legible_cases']:,} drawings, read right "
+        f"{report['legible_accuracy']:.2%}, accepted and right "
+        f"{report['legible_accepted_right']:.2%}. "
+        f"Illegible: {report['illegible_cases']:,}. All drawings: right {report['accuracy']:.2%}, "
+        f"accepted and right {report['accepted_right']:.2%}.",
+        "",
+        "| style | illegible drawings | legible: right | legible: accepted & right "
+        "| all: right | all: accepted & right |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for style in report["by_style"]:
+        n_bad = sum(c["drawings"] for c in report["illegible_cells"] if c["style"] == style)
+        lines.append(
+            f"| {style} | {n_bad} | {report['legible_by_style'][style]:.2%} | "
+            f"{report['legible_accepted_right_by_style'][style]:.2%} | "
+            f"{report['by_style'][style]:.2%} | {report['accepted_right_by_style'][style]:.2%} |"
+        )
+    lines += [
+        "",
+        "By digit height and pen, legible drawings (right / accepted & right):",
+        "",
+        "| height / pen | "
+        + " | ".join(report["legible_by_size"])
+        + " | | "
+        + " | ".join(report["legible_by_pen"])
+        + " |",
+        "|---|" + "---:|" * (len(report["legible_by_size"]) + 1 + len(report["legible_by_pen"])),
+        "| right | "
+        + " | ".join(f"{v:.2%}" for v in report["legible_by_size"].values())
+        + " | | "
+        + " | ".join(f"{v:.2%}" for v in report["legible_by_pen"].values())
+        + " |",
+        "| accepted & right | "
+        + " | ".join(f"{v:.2%}" for v in report["legible_accepted_right_by_size"].values())
+        + " | | "
+        + " | ".join(f"{v:.2%}" for v in report["legible_accepted_right_by_pen"].values())
+        + " |",
+        "",
+        "## Illegible cells (excluded above)",
+        "",
+        "| style | height | pen | pen / height | illegible digits (inner white space left) "
+        "| drawings | right |",
+        "|---|---:|---|---:|---|---:|---:|",
+    ]
+    for c in report["illegible_cells"]:
+        why = ", ".join(f"{d} ({r.split()[0]})" for d, r in c["digits"].items())
+        lines.append(
+            f"| {c['style']} | {c['size']:g} | {c['pen']} | {c['pen_to_height']:.3g} | {why} | "
+            f"{c['drawings']} | {c['right'] / c['drawings']:.0%} |"
+        )
+    if pictures:
+        lines += [
+            "",
+            "Pictures (each digit with the cell's pen / height, as a person sees it; "
+            "red frame = illegible by the rule):",
+            "",
+        ]
+        lines += [f"![{p.stem}]({p.name})" for p in pictures]
+    return "\n".join(lines) + "\n"
+
+
+def write_pictures(report: dict, folder: Path) -> list[Path]:
+    """One picture per (digit height, pen) with illegible drawings, into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    cells = sorted({(c["size"], c["pen"]) for c in report["illegible_cells"]})
+    out = []
+    for size, pen in cells:
+        path = folder / f"drawn-illegible-height{size:g}-{pen}.png"
+        legibility.picture(size, PENS[pen], MARGIN).save(path, optimize=True)
+        out.append(path)
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -210,12 +378,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--digits", nargs="+", type=int, choices=range(10), default=list(range(10)))
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes")
     ap.add_argument("--out", type=Path, help="also write the JSON report to this file")
+    ap.add_argument("--markdown", type=Path, help="also write the per-style tables (Markdown)")
+    ap.add_argument("--pictures", type=Path, help="folder for pictures of illegible cells")
     args = ap.parse_args(argv)
 
     if not args.model.exists():
         ap.error(f"model not found: {args.model} (build it first, see build_model/)")
     report = evaluate(args.model, grid(args.styles, args.digits), args.baseline, args.jobs)
     text = json.dumps(report, indent=1)
+    pictures = write_pictures(report, args.pictures) if args.pictures else []
+    if args.markdown:
+        args.markdown.parent.mkdir(parents=True, exist_ok=True)
+        args.markdown.write_text(markdown(report, pictures))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text + "\n")
