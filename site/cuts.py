@@ -94,35 +94,42 @@ WHOLE_MAX = 1.3
 WHOLE_SURE = 0.9
 
 
-def _sweep(cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Cheapest paths from the top row down to every pixel: (cost (H, W), entry (H, W)).
+def _sweeps(crop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cheapest paths from the top row down to every pixel, and from the bottom row up:
+    (cost (2, H, W), entry (2, H, W)); [1] is for the crop upside down.
 
     A path goes down one row, then along it as far as it likes (each sideways pixel costs
-    PATH_STEP plus its ink), never up; every pixel it crosses costs its ink. `entry[r, c]` is
-    the column where the cheapest path to (r, c) came down into row r (for _trace). Vectorised
-    over columns: along a row, reaching c from c' < c costs s[c] - s[c'] with s the running sum
-    of (ink + PATH_STEP), so the best of all c' is a running minimum.
+    PATH_STEP plus its ink), never up; every pixel it crosses costs its ink. `entry[k, r, c]`
+    is the column where the cheapest path to (r, c) came into row r (for _trace). Vectorised
+    along the row: reaching c from c' < c costs s[c] - s[c'] with s the running sum of
+    (ink + PATH_STEP), so the best of all c' is a running minimum; both sweeps and both
+    directions along the row run at once (the Python loop over rows is most of the time).
     """
-    height, width = cost.shape
+    height, width = crop.shape
     here = np.arange(width)
-    total = np.zeros(width)
-    reached = np.empty((height, width))
-    entry = np.empty((height, width), np.int64)
+    flipped = crop[::-1]
+    total = np.zeros((2, width))
+    reached = np.empty((2, height, width))
+    entry = np.empty((2, height, width), np.int64)
     for r in range(height):
-        down = total + cost[r]
-        best, came = down, here
-        for flip in (False, True):  # along the row rightwards, then leftwards
-            t = down[::-1] if flip else down
-            s = np.cumsum((cost[r, ::-1] if flip else cost[r]) + PATH_STEP)
-            run = np.minimum.accumulate(t - s)
-            origin = np.maximum.accumulate(np.where(t - s <= run, here, 0))
-            moved = s + run
-            if flip:
-                moved, origin = moved[::-1], width - 1 - origin[::-1]
-            better = moved < best
-            best, came = np.where(better, moved, best), np.where(better, origin, came)
-        total = reached[r] = best
-        entry[r] = came
+        ink = np.stack([crop[r], flipped[r]])
+        down = total + ink
+        # Rows 0-1: along the row rightwards; rows 2-3: leftwards (mirrored).
+        t = np.concatenate([down, down[:, ::-1]])
+        s = np.cumsum(np.concatenate([ink, ink[:, ::-1]]) + PATH_STEP, axis=1)
+        v = t - s
+        run = np.minimum.accumulate(v, axis=1)
+        origin = np.maximum.accumulate(np.where(v <= run, here, 0), axis=1)
+        moved = s + run
+        best, came = down, np.broadcast_to(here, down.shape)
+        for along, start in (
+            (moved[:2], origin[:2]),
+            (moved[2:, ::-1], width - 1 - origin[2:, ::-1]),
+        ):
+            better = along < best
+            best, came = np.where(better, along, best), np.where(better, start, came)
+        total = reached[:, r] = best
+        entry[:, r] = came
     return reached, entry
 
 
@@ -161,8 +168,7 @@ def candidates(crop: np.ndarray, height: float) -> list[np.ndarray]:
         if flat
         else min(MOST_CUTS, max(MAX_CUTS, int(np.ceil(CUTS_PER_HEIGHT * width / height))))
     )
-    down, entry_down = _sweep(crop)
-    up, entry_up = _sweep(crop[::-1])
+    (down, up), (entry_down, entry_up) = _sweeps(crop)
     paths: list[tuple[float, np.ndarray]] = []
     for mid in sorted({int(f * (rows - 1)) for f in CUT_ROWS}):
         # The cheapest path through each column of this row: from the top to it plus from it
