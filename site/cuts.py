@@ -7,9 +7,10 @@ Recognition-based segmentation. Where segment.py finds ink too wide for one digi
 that touch are one connected component, or one group of strokes), geometry alone cannot say
 where one digit ends: a wide 0 and a touching 10 have the same box. So:
 
-1. candidates(): cut paths from top to bottom through the least ink. A path goes down a row,
-   then along it as far as it likes, never up; each pixel it crosses costs its ink and each
-   sideways pixel PATH_STEP more. So it runs down the background between two neighbours,
+1. candidates(): cut paths from top to bottom through the least ink. A path goes down a row
+   (straight, or one column aslant for DIAG_STEP: writing leans), then along it as far as it
+   likes, never up; each pixel it crosses costs its ink and each sideways pixel PATH_STEP
+   more. So it runs down the background between two neighbours,
    along the gap under a 7's bar or round a 3's tail (leaning MNIST digits interlock: no line,
    straight or slanted, separates them), and crosses ink only where the neighbours touch or
    where a stroke blocks the way. One sweep from the top and one from the bottom (dynamic
@@ -63,8 +64,12 @@ MIN_CUT_GAP = 0.15
 MIN_PART = 0.15
 #: Each sideways pixel of a cut path costs PATH_STEP (ink units: a pixel of full ink costs 1):
 #: a path goes round a stroke's end (or along under a bar) only where that is cheaper than
-#: crossing the stroke. Two paths closer than SAME_PATH x height on average are one.
+#: crossing the stroke. A step down one column aslant costs DIAG_STEP: a slanted gap (beside
+#: a leaning 1) is followed at 45 degrees for less than along rows (tuning set: touching
+#: 67.5 -> 68.8 %, second draw 63.5 -> 67.5 %, gaps same). Two paths closer than SAME_PATH x
+#: height on average are one.
 PATH_STEP = 0.3
+DIAG_STEP = 0.3
 SAME_PATH = 0.05
 #: Each piece of a reading costs PIECE_COST (log-probability): more pieces must read better.
 PIECE_COST = -0.05
@@ -98,9 +103,10 @@ def _sweeps(crop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Cheapest paths from the top row down to every pixel, and from the bottom row up:
     (cost (2, H, W), entry (2, H, W)); [1] is for the crop upside down.
 
-    A path goes down one row, then along it as far as it likes (each sideways pixel costs
-    PATH_STEP plus its ink), never up; every pixel it crosses costs its ink. `entry[k, r, c]`
-    is the column where the cheapest path to (r, c) came into row r (for _trace). Vectorised
+    A path goes down one row (straight, or one column aslant for DIAG_STEP), then along it as
+    far as it likes (each sideways pixel costs PATH_STEP plus its ink), never up; every pixel
+    it crosses costs its ink. `entry[k, r, c]` is the path's column in the row before (for
+    _trace). Vectorised
     along the row: reaching c from c' < c costs s[c] - s[c'] with s the running sum of
     (ink + PATH_STEP), so the best of all c' is a running minimum; both sweeps and both
     directions along the row run at once (the Python loop over rows is most of the time).
@@ -113,7 +119,14 @@ def _sweeps(crop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     entry = np.empty((2, height, width), np.int64)
     for r in range(height):
         ink = np.stack([crop[r], flipped[r]])
-        down = total + ink
+        # Down from the column above, or diagonally from its neighbour (DIAG_STEP more).
+        prev, above = total, np.broadcast_to(here, total.shape)
+        for shift in (-1, 1):
+            side = np.roll(total, -shift, axis=1) + DIAG_STEP
+            side[:, 0 if shift < 0 else -1] = np.inf
+            better = side < prev
+            prev, above = np.where(better, side, prev), np.where(better, here + shift, above)
+        down = prev + ink
         # Rows 0-1: along the row rightwards; rows 2-3: leftwards (mirrored).
         t = np.concatenate([down, down[:, ::-1]])
         s = np.cumsum(np.concatenate([ink, ink[:, ::-1]]) + PATH_STEP, axis=1)
@@ -129,12 +142,12 @@ def _sweeps(crop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             better = along < best
             best, came = np.where(better, along, best), np.where(better, start, came)
         total = reached[:, r] = best
-        entry[:, r] = came
+        entry[:, r] = np.take_along_axis(above, came, axis=1)
     return reached, entry
 
 
 def _trace(entry: np.ndarray, row: int, col: int) -> np.ndarray:
-    """The columns of the path _sweep found to (row, col), for rows 0..row."""
+    """The columns of the path _sweeps found to (row, col), for rows 0..row."""
     path = np.empty(row + 1, np.int64)
     for r in range(row, -1, -1):
         path[r] = col
