@@ -10,7 +10,9 @@ Two generated test sets, both deterministic (fixed seeds):
   neighbours overlaps by 1 px to 4 % of the height. Sizes are ``even`` (92-100 % of the number's
   height) or ``mixed`` (65-100 %); the baseline is ``flat`` or ``sloped`` (3-11 degrees up or
   down, +-4 % jitter). MNIST has no strokes, so segment() runs with ``strokes=None`` (connected
-  components).
+  components). ``--digits validation`` builds the same numbers from the MNIST validation
+  digits instead (the last 5,000 of the training set, never trained on): a set to tune
+  segmentation on, so that the test figures stay a measurement (``--seed`` gives another draw).
 - **Stroke numbers**: digits from tests/digit_strokes.py (8 styles), placed on the app's
   280 x 280 model canvas with the app's pen (4 % of the side), rendered like the browser canvas;
   here the strokes are known and passed to segment().
@@ -139,7 +141,9 @@ def compose(patches: list[np.ndarray], gap: str, slope: float, rng) -> np.ndarra
     return rgba
 
 
-def mnist_cases(seed: int = SEED, lengths=LENGTHS, scale: float = 1.0) -> list[dict]:
+def mnist_cases(
+    seed: int = SEED, lengths=LENGTHS, scale: float = 1.0, digits: str = "test"
+) -> list[dict]:
     """The MNIST-number grid: (length, gap) cells; sizes and slope alternate within a cell."""
     cases = []
     for n in lengths:
@@ -154,6 +158,7 @@ def mnist_cases(seed: int = SEED, lengths=LENGTHS, scale: float = 1.0) -> list[d
                         "sizes": ("even", "mixed")[k % 2],
                         "slope": ("flat", "sloped")[(k // 2) % 2],
                         "seed": [seed, n, len(cases)],
+                        "digits": digits,
                     }
                 )
     return cases
@@ -261,18 +266,27 @@ def _stroke_draw(case: dict):
 
 # ---- Running ------------------------------------------------------------------------------------
 
-_MNIST = None
+_MNIST: dict = {}
+
+
+def _mnist(digits: str) -> tuple[np.ndarray, np.ndarray]:
+    """MNIST "test" digits, or "validation": the last train.VAL_SIZE of the training set."""
+    if digits not in _MNIST:
+        from build_model.data import load_mnist
+        from build_model.train import VAL_SIZE
+
+        if digits == "validation":
+            images, labels = load_mnist("train")
+            _MNIST[digits] = images[-VAL_SIZE:], labels[-VAL_SIZE:]
+        else:
+            _MNIST[digits] = load_mnist("test")
+    return _MNIST[digits]
 
 
 def _work(case: dict) -> dict:
     """Worker: draw one case and segment it (timed); the model runs later, batched."""
-    global _MNIST
     if case["set"] == "mnist":
-        if _MNIST is None:
-            from build_model.data import load_mnist
-
-            _MNIST = load_mnist("test")
-        rgba, truth, patches = _mnist_draw(case, *_MNIST)
+        rgba, truth, patches = _mnist_draw(case, *_mnist(case.get("digits", "test")))
         strokes, pen = None, None
         # The ceiling: each digit alone (its own patch, no neighbour), normalised like a
         # single digit. Segmentation cannot do better than the model does on these.
@@ -394,9 +408,7 @@ def save_pictures(model: Path, failures: list[dict], directory: Path, limit: int
 
 
 def _redraw(case):
-    from build_model.data import load_mnist
-
-    return _mnist_draw(case, *load_mnist("test"))[0]
+    return _mnist_draw(case, *_mnist(case.get("digits", "test")))[0]
 
 
 def markdown(report: dict, title: str) -> str:
@@ -519,7 +531,8 @@ def tables(report: dict) -> str:
         + "\n"
     )
     if "mnist" in report:
-        md.append(markdown(report["mnist"], "MNIST test digits as numbers (strokes unknown)"))
+        digits = report.get("mnist_digits", "test")
+        md.append(markdown(report["mnist"], f"MNIST {digits} digits as numbers (strokes unknown)"))
     if "strokes" in report:
         md.append(
             markdown(report["strokes"], "Stroke-style numbers on the app canvas (strokes known)")
@@ -532,6 +545,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model", type=Path, default=MODEL)
     ap.add_argument("--scale", type=float, default=1.0, help="fraction of the default case counts")
     ap.add_argument("--sets", nargs="+", choices=("mnist", "strokes"), default=["mnist", "strokes"])
+    ap.add_argument(
+        "--digits",
+        choices=("test", "validation"),
+        default="test",
+        help="MNIST numbers from test digits (the measurement) or validation digits (tuning)",
+    )
+    ap.add_argument("--seed", type=int, default=SEED, help="MNIST numbers' seed")
+    ap.add_argument("--lengths", type=int, nargs="+", default=list(LENGTHS), help="MNIST lengths")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--out", type=Path, help="write the JSON report here")
     ap.add_argument("--markdown", type=Path, help="write the tables here")
@@ -557,8 +578,12 @@ def main(argv: list[str] | None = None) -> int:
     }
     report["speed"] = speed()
     if "mnist" in args.sets:
+        report["mnist_digits"] = args.digits
         report["mnist"] = evaluate(
-            args.model, mnist_cases(scale=args.scale), args.jobs, args.pictures
+            args.model,
+            mnist_cases(args.seed, args.lengths, args.scale, args.digits),
+            args.jobs,
+            args.pictures,
         )
     if "strokes" in args.sets:
         report["strokes"] = evaluate(

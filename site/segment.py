@@ -37,7 +37,8 @@ Rules, in order, and why:
    tallest height, else it is dropped (a dash is not a digit).
 5. Touching ink. Where a group is wider than SPLIT_ASPECT (or, without strokes, LATTICE_ASPECT)
    x the digit height, it may be several digits whose ink touches. cuts.py proposes cut paths
-   through the least ink (bent round interlocking strokes); every piece between two cuts is
+   through the least ink (running down the gaps, along under a bar and round a tail, so that
+   interlocking digits come apart where they touch); every piece between two cuts is
    normalised and goes into the one model batch with the rest; resolve() then keeps the cuts
    whose pieces the model reads best, with a prior from each digit's typical width in MNIST
    (cuts.py's docstring gives the rules). A group narrow enough to be one digit is cut only

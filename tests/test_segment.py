@@ -174,19 +174,9 @@ def test_one_batched_model_run(session) -> None:
 def test_touching_digits_without_strokes_are_cut_where_the_model_reads_them(session) -> None:
     # Pixels only (a picture, an MNIST benchmark canvas): the pair is one connected component,
     # so cuts.py proposes cuts and the model's reading of the pieces picks them.
-    cases = [([7, 1], "hand"), ([9, 4], "simplex"), ([4, 7], "simplex")]
+    cases = [([7, 1], "hand"), ([9, 4], "simplex"), ([4, 7], "simplex"), ([3, 8], "hand")]
     for pair, style in cases:
         _assert_touching_pair_read(session, pair, style)
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="known failure since the model trained on touching pairs (build_model/pairs.py): "
-    "this 8 (small top loop) with a sliver of the 3 reads 8 at only 0.54, and the cut through "
-    "its bottom loop reads 9 (0.98) + 3 (0.90): 38 -> 393",
-)
-def test_touching_38_hand_without_strokes(session) -> None:
-    _assert_touching_pair_read(session, [3, 8], "hand")
 
 
 def _assert_touching_pair_read(session, pair: list[int], style: str) -> None:
