@@ -13,14 +13,15 @@ Result::
     site/vendor/pyscript/   core.js, core.css and the chunks they import (no source maps; not
                             the editor/terminal/zip chunks the app never loads)
     site/vendor/pyodide/    pyodide.mjs, pyodide.asm.{js,wasm}, python_stdlib.zip (pruned,
-                            .pyc), pyodide-lock.json (wheel sha256 rewritten), pyodide-shim.mjs,
+                            .pyc), pyodide-lock.json (only the vendored wheels, their sha256
+                            rewritten), pyodide-shim.mjs,
                             and the wheels (numpy pruned, .pyc)
     site/vendor/ort/        ort.wasm.min.mjs, ort-wasm-simd-threaded.{mjs,wasm}
 
 Pruned archives (derived step, before compiling): GitHub Pages sends .zip/.whl as stored, so
 every unused module costs first-visit bytes. prune.py cuts python_stdlib.zip and the numpy wheel
-to what the app and Pyodide's package loader import (runtime/app_modules.txt, measured) plus a
-margin of small common modules; vendoring stops if an archive lost a listed module. Pruned
+to what the app and Pyodide's package loader import (runtime/app_modules.txt, measured), with no
+margin; vendoring stops if an archive lost a listed module. Pruned
 archives are cached like compiled ones, keyed by source, rules and module list.
 
 Precompiled bytecode (derived step): the npm `python_stdlib.zip` and the Pyodide wheels ship
@@ -29,13 +30,13 @@ start-up + `import numpy`; ready came ~7 s sooner, cold and warm, on a loaded 2-
 After the originals are verified (wheels against the npm lock), runtime/py_compile.mjs runs
 the same npm Pyodide under Node to replace each `foo.py` in them by a sourceless `foo.pyc`
 (unchecked hash-based, so deterministic; made by Python 3.12.7 itself, because the host
-CPython's magic number differs). The vendored `pyodide-lock.json` then gets the recompiled
-wheels' sha256 (Pyodide checks a wheel's integrity against the lock it loads); file names stay
-the same. Docstrings are compiled as "" and column ranges left out (PY_COMPILE_* below), so the
-compiled archives are smaller than the pruned sources (2.86 vs 2.95 MB; with docstrings and
-columns, 4.26 MB). Compiled archives are cached next to the wheel download, keyed by their
-inputs. If compilation fails, vendoring stops with an error: serving the slow sources silently
-would hide a multi-second regression.
+CPython's magic number differs). The vendored `pyodide-lock.json` then lists only the vendored
+wheels, with the recompiled wheels' sha256 (Pyodide checks a wheel's integrity against the lock
+it loads); file names stay the same. Docstrings are compiled as "" and column ranges left out
+(PY_COMPILE_* below), so the compiled archives are smaller than the pruned sources (2.86 vs
+2.95 MB; with docstrings and columns, 4.26 MB). Compiled archives are cached next to the wheel
+download, keyed by their inputs. If compilation fails, vendoring stops with an error: serving
+the slow sources silently would hide a multi-second regression.
 
 Big compressible files also get a `.gz` sibling that serve.py sends to clients accepting gzip.
 A stamp (site/vendor/.stamp.json) records the inputs' hashes and the files written, so a second
