@@ -356,9 +356,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     log(f"training: {cfg}")
     result = train.train(train_data, cfg, log=log)
-    kept = (
-        "the average of the last epochs" if result.best_epoch == 0 else f"epoch {result.best_epoch}"
-    )
+    averaged = bool(result.averaged and result.averaged["kept"])
+    kept = "the average of the last epochs" if averaged else f"epoch {result.best_epoch}"
     log(f"training took {result.seconds / 60:.1f} min; kept {kept}")
 
     x_test = train.normalize(test_images)

@@ -167,7 +167,7 @@ def card_markdown(c: CardInputs) -> str:
         a = c.averaged
         kept = (
             f"kept the mean of the weights of epochs {a['epochs'][0]}-{a['epochs'][-1]} (its "
-            f"mean of the two validation accuracies beat every single epoch's)"
+            f"mean of the two validation accuracies matched or beat every single epoch's)"
         )
     else:
         kept = f"kept epoch {c.best_epoch} (best mean of the two validation accuracies)"

@@ -11,7 +11,8 @@ answer "none of these" with a flat output. Each epoch shifts every digit by a ra
 pixels (±2 raw, ±1 canvas) as a regulariser. Adam with warm-up and cosine learning-rate
 decay; fixed seeds. Weight averaging: the mean of the weights of the last ``average_last``
 epochs (the low-learning-rate end of the cosine; the network has no batch statistics to
-recompute) is scored on the same validation sets and kept when it beats the best single epoch.
+recompute) is scored on the same validation sets and kept when it matches or beats the best
+single epoch.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ CANVAS_PER_EPOCH = 40_000
 #: (the CNN has no dropout; run 1 without it overfit after epoch 7: train loss 7e-4).
 SHIFT_RAW = 2
 SHIFT_CANVAS = 1
-#: Generated non-digits mixed into each epoch (sampled without replacement from the pool).
+#: Generated non-digits mixed into each epoch, sampled without replacement from the pool when it
+#: is larger (the build passes its whole pool: all of it, every epoch).
 NONDIGITS_PER_EPOCH = 8_000
 #: Epochs at the end of the run whose weights are averaged (a candidate beside the best epoch).
 AVERAGE_LAST = 4
@@ -80,12 +82,13 @@ class TrainData:
 
 @dataclass
 class TrainResult:
-    """The trained model (best epoch's weights) and its history."""
+    """The trained model (the best epoch's weights, or their average when that was kept) and its
+    history."""
 
     model: keras.Model
     history: list[dict] = field(default_factory=list)
     best_epoch: int = 0  # 0 with averaged set: the average of the last epochs was kept
-    averaged: dict | None = None  # {"epochs": [...], "val_mnist_acc", "val_canvas_acc"}
+    averaged: dict | None = None  # {"epochs": [...], "val_mnist_acc", "val_canvas_acc", "kept"}
     seconds: float = 0.0
 
 
@@ -141,7 +144,8 @@ def _refused(model: keras.Model, x: np.ndarray | None, level: float = 0.5) -> fl
 
 
 def train(data: TrainData, cfg: TrainConfig, log=print) -> TrainResult:
-    """Train the reference CNN on ``data``; return it with the best epoch's weights restored."""
+    """Train the reference CNN on ``data``; return it with the best epoch's weights restored (or
+    the average of the last epochs', when that scores at least as well)."""
     keras.utils.set_random_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     model = build_cnn()
