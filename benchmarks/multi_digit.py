@@ -45,7 +45,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "site"), str(ROOT / "tests")]
 
 import preprocess  # noqa: E402
 import segment  # noqa: E402
-from build_model.augment import TEST_CONFIG, render_patch  # noqa: E402
+from build_model.augment import TEST_CONFIG, gap_shift, render_patch  # noqa: E402
 from build_model.evaluate import onnx_session, predict_onnx  # noqa: E402
 from digit_strokes import STYLES, digit_paths, place, render_rgba  # noqa: E402
 
@@ -83,22 +83,6 @@ def read_number(session, rgba: np.ndarray, strokes=None, pen_width=None) -> dict
 # ---- MNIST numbers ------------------------------------------------------------------------------
 
 
-def _row_extents(ink: np.ndarray, left: bool) -> np.ndarray:
-    """Per row, the first (left=True) or last ink column, or NaN for rows without ink."""
-    has = ink.any(axis=1)
-    idx = ink.argmax(axis=1) if left else ink.shape[1] - 1 - ink[:, ::-1].argmax(axis=1)
-    return np.where(has, idx, np.nan).astype(float)
-
-
-def _gap_shift(canvas_ink: np.ndarray, patch_ink: np.ndarray, top: int) -> float | None:
-    """Smallest row-wise distance between canvas ink (right edge) and a patch at x=0, row `top`."""
-    rows = slice(top, top + patch_ink.shape[0])
-    right = _row_extents(canvas_ink[rows], left=False)
-    left = _row_extents(patch_ink, left=True)
-    d = left - right - 1
-    return None if np.all(np.isnan(d)) else float(np.nanmin(d))
-
-
 def compose(patches: list[np.ndarray], gap: str, slope: float, rng) -> np.ndarray:
     """Set ink patches left to right with the gap rule and baseline; -> RGBA uint8 canvas."""
     h = max(p.shape[0] for p in patches)
@@ -121,7 +105,7 @@ def compose(patches: list[np.ndarray], gap: str, slope: float, rng) -> np.ndarra
                 np.maximum(region, p, out=region)
                 x += pw
                 continue
-            d = _gap_shift(canvas >= INK, p >= INK, top)
+            d = gap_shift(canvas >= INK, p >= INK, top)
             lo_hi = GAPS[gap]
             want = -rng.uniform(1, max(1.5, 0.04 * h)) if lo_hi is None else rng.uniform(*lo_hi) * h
             x = int(round(want - d)) if d is not None else x + int(want)

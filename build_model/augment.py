@@ -244,6 +244,24 @@ def render_patch(
     return crop_to_ink(render_canvas(digit, rng, cfg)[..., 3])
 
 
+def _row_extents(ink: np.ndarray, left: bool) -> np.ndarray:
+    """Per row, the first (left=True) or last ink column, or NaN for rows without ink."""
+    has = ink.any(axis=1)
+    idx = ink.argmax(axis=1) if left else ink.shape[1] - 1 - ink[:, ::-1].argmax(axis=1)
+    return np.where(has, idx, np.nan).astype(float)
+
+
+def gap_shift(canvas_ink: np.ndarray, patch_ink: np.ndarray, top: int) -> float | None:
+    """Smallest row-wise distance between canvas ink (its right edge) and a patch placed at
+    column 0, row `top` (None when they share no inked row): how far right to place the patch
+    for a given gap (negative: overlap). Used to compose numbers and touching pairs."""
+    rows = slice(top, top + patch_ink.shape[0])
+    right = _row_extents(canvas_ink[rows], left=False)
+    left = _row_extents(patch_ink, left=True)
+    d = left - right - 1
+    return None if np.all(np.isnan(d)) else float(np.nanmin(d))
+
+
 def _render_chunk(args: tuple[np.ndarray, int, int, RenderConfig]) -> np.ndarray:
     """Worker: render + preprocess one chunk of digits with rng seeded by (seed, chunk)."""
     digits, seed, chunk_index, cfg = args

@@ -24,7 +24,7 @@ import os
 import numpy as np
 
 from build_model import strokedigits, strokes
-from build_model.augment import TRAIN_CONFIG, crop_to_ink, map_chunks, render_patch
+from build_model.augment import TRAIN_CONFIG, crop_to_ink, gap_shift, map_chunks, render_patch
 
 # --- Defaults -------------------------------------------------------------------------------
 #: Digit height on the pair's canvas (px), and the second digit's height relative to the first.
@@ -61,13 +61,6 @@ def _stroke_patch(digit: int, height: float, pen: float, rng) -> np.ndarray:
     return crop_to_ink(rgba[..., 3])
 
 
-def _rows(ink: np.ndarray, left: bool) -> np.ndarray:
-    """Per row, the first (left) or last ink column; NaN for rows without ink."""
-    has = ink.any(axis=1)
-    idx = ink.argmax(axis=1) if left else ink.shape[1] - 1 - ink[:, ::-1].argmax(axis=1)
-    return np.where(has, idx, np.nan).astype(float)
-
-
 def compose(a: np.ndarray, b: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Patch ``b`` right of patch ``a``, touching (or boxes meeting) -> RGBA uint8 canvas."""
     h = max(a.shape[0], b.shape[0])
@@ -82,12 +75,12 @@ def compose(a: np.ndarray, b: np.ndarray, rng: np.random.Generator) -> np.ndarra
     if rng.random() < ABUT_PROB:
         x = right_edge + int(rng.integers(-2, 3))
     else:
-        gap = _rows(b >= INK, left=True) - _rows(canvas[rows] >= INK, left=False) - 1
-        if np.all(np.isnan(gap)):  # no rows in common: boxes meet
+        gap = gap_shift(canvas >= INK, b >= INK, top_b)
+        if gap is None:  # no rows in common: boxes meet
             x = right_edge
         else:
             want = -rng.uniform(1, max(1.5, MAX_OVERLAP * h))
-            x = int(round(want - np.nanmin(gap)))
+            x = int(round(want - gap))
     x = int(np.clip(x, 0, width - b.shape[1]))
     region = canvas[rows, x : x + b.shape[1]]
     np.maximum(region, b, out=region)
