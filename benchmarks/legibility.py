@@ -36,6 +36,7 @@ for _path in (str(ROOT), str(ROOT / "site")):
     if _path not in sys.path:
         sys.path.insert(0, _path)
 
+from drawings import _segment_distance  # noqa: E402 - the renderer's own distance
 from tests.digit_strokes import STYLES, digit_paths  # noqa: E402
 
 #: Digit height (centre lines) the rule draws at; ratios, not pixels, decide.
@@ -72,10 +73,8 @@ def _distance(digit: int, style: str) -> np.ndarray:
             y0, x0 = (np.floor(np.minimum(a, b)[::-1] - reach)).astype(int).clip(0, side)
             y1, x1 = (np.ceil(np.maximum(a, b)[::-1] + reach)).astype(int).clip(0, side)
             px, py = gx[y0:y1, x0:x1], gy[y0:y1, x0:x1]
-            d = b - a
-            t = np.clip(((px - a[0]) * d[0] + (py - a[1]) * d[1]) / max(float(d @ d), 1e-12), 0, 1)
             view = dist[y0:y1, x0:x1]
-            np.minimum(view, np.hypot(px - a[0] - t * d[0], py - a[1] - t * d[1]), out=view)
+            np.minimum(view, _segment_distance(px, py, a, b), out=view)
     return dist
 
 
@@ -125,31 +124,6 @@ def judge(digit: int, style: str, ratio: float) -> tuple[bool, str]:
     return left >= MIN_WHITE_LEFT, f"{left:.0%} of its inner white space left"
 
 
-def cell_legibility(sizes, pens: dict[str, float], margin: float, styles=STYLES) -> list[dict]:
-    """One row per (style, size, pen) cell of the benchmark grid: its pen / height ratio and the
-    digits that are illegible in it (with the reason)."""
-    rows = []
-    for style in styles:
-        for size in sizes:
-            for pen_name, pen in pens.items():
-                ratio = pen_ratio(size, pen, margin)
-                bad = {}
-                for digit in range(10):
-                    ok, why = judge(digit, style, round(ratio, 6))
-                    if not ok:
-                        bad[digit] = why
-                rows.append(
-                    {
-                        "style": style,
-                        "size": size,
-                        "pen": pen_name,
-                        "pen_to_height": round(ratio, 3),
-                        "illegible_digits": bad,
-                    }
-                )
-    return rows
-
-
 def picture(
     size: float,
     pen: float,
@@ -180,11 +154,3 @@ def picture(
             colour = (170, 170, 170) if ok else (220, 30, 30)
             draw.rectangle((x - 2, y - 2, x + tile + 1, y + tile + 1), outline=colour, width=2)
     return sheet
-
-
-if __name__ == "__main__":  # a quick look: the illegible digits per cell
-    from benchmarks.drawn_digits import MARGIN, PENS, SIZES
-
-    for r in cell_legibility(SIZES, PENS, MARGIN):
-        if r["illegible_digits"]:
-            print(r)
