@@ -143,6 +143,13 @@ def _refused(model: keras.Model, x: np.ndarray | None, level: float = 0.5) -> fl
     return float((model.predict(x, batch_size=1000, verbose=0).max(axis=1) < level).mean())
 
 
+def _val_scores(model: keras.Model, data: TrainData) -> tuple[float, float, float]:
+    """Validation accuracy on raw MNIST, on canvases, and their mean (what picks the epoch)."""
+    raw = _accuracy(model, data.x_val_raw, data.y_val)
+    canvas = _accuracy(model, data.x_val_canvas, data.y_val[: len(data.x_val_canvas)])
+    return raw, canvas, float(np.nanmean([raw, canvas]))
+
+
 def train(data: TrainData, cfg: TrainConfig, log=print) -> TrainResult:
     """Train the reference CNN on ``data``; return it with the best epoch's weights restored (or
     the average of the last epochs', when that scores at least as well)."""
@@ -186,9 +193,7 @@ def train(data: TrainData, cfg: TrainConfig, log=print) -> TrainResult:
         fit = model.fit(
             x[order], y[order], batch_size=cfg.batch_size, epochs=1, shuffle=False, verbose=0
         )
-        val_raw = _accuracy(model, data.x_val_raw, data.y_val)
-        val_canvas = _accuracy(model, data.x_val_canvas, data.y_val[: len(data.x_val_canvas)])
-        val = float(np.nanmean([val_raw, val_canvas]))
+        val_raw, val_canvas, val = _val_scores(model, data)
         val_refused = _refused(model, data.x_val_nondigits)
         seconds = time.perf_counter() - t0
         lr = float(schedule(model.optimizer.iterations - 1))
@@ -216,9 +221,7 @@ def train(data: TrainData, cfg: TrainConfig, log=print) -> TrainResult:
         )
     if len(recent) > 1:
         model.set_weights([np.mean(ws, axis=0) for ws in zip(*recent, strict=True)])
-        avg_raw = _accuracy(model, data.x_val_raw, data.y_val)
-        avg_canvas = _accuracy(model, data.x_val_canvas, data.y_val[: len(data.x_val_canvas)])
-        avg = float(np.nanmean([avg_raw, avg_canvas]))
+        avg_raw, avg_canvas, avg = _val_scores(model, data)
         first = cfg.epochs - len(recent) + 1
         result.averaged = {
             "epochs": list(range(first, cfg.epochs + 1)),
