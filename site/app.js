@@ -86,7 +86,11 @@ async function pump() {
       pending = false; // pixels read now include every stroke so far; later changes re-arm
       const state = version;
       if (drawing.isEmpty) showEmpty();
-      else show(await engine.read(modelDrawing(), { inside: lookInside.isOpen(), selected }));
+      else {
+        const reading = await engine.read(modelDrawing(), { inside: lookInside.isOpen(), selected });
+        if (withhold(reading)) continue; // not shown, so not settled: the pen-up reading will be
+        show(reading);
+      }
       shownVersion = state;
     }
     if (penUp) announcer.sayWhenQuiet(spoken); // settled: one announcement per drawing
@@ -95,6 +99,18 @@ async function pump() {
   } finally {
     running = false;
   }
+}
+
+/**
+ * While the pen is down, a digit just begun is often no digit yet, and one piece that is not a
+ * digit makes the whole drawing unreadable: a number would vanish each time its next digit is
+ * started. So a reading that cannot be read does not replace one with digits until the pen
+ * lifts; then the honest verdict shows. `mnistDraw.withheld` keeps it, for tests.
+ */
+function withhold(reading) {
+  const hold = !penUp && reading.state === "unreadable" && Boolean(lastReading?.digits.length);
+  window.mnistDraw.withheld = hold ? reading : null;
+  return hold;
 }
 
 /** The drawing as the worker reads it: the model canvas's pixels and strokes, and the pen. */
@@ -195,6 +211,7 @@ if (!canRun) {
 window.mnistDraw = {
   drawing,
   last: null,
+  withheld: null,
   /** True when the result on screen belongs to the current drawing. */
   settled: () => engine !== null && !running && shownVersion === version,
 };
