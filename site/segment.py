@@ -52,6 +52,9 @@ Rules, in order, and why:
 Each digit's crop is the canvas ink inside its box, restricted to its own strokes/components
 when a neighbour's box reaches into it, cropped to its ink and normalised by
 preprocess.normalize_digit. A drawing that is one group takes describe()'s crop unchanged.
+When the strokes are known and the pen is thick for the digit's size (THICK_PEN: ten digits
+across the canvas are about two pen widths tall), the digit is drawn anew from its strokes with
+an MNIST-like pen instead (_restroke): its ink has closed its loops, its strokes have not.
 """
 
 from __future__ import annotations
@@ -97,6 +100,13 @@ SCRIBBLE_LENGTH = 7.5
 SCRIBBLE_LENGTH_PIXELS = 9.0
 #: ... and ink over more than SCRIBBLE_COVER of the canvas area filling half its box is a blot.
 SCRIBBLE_COVER = 0.6
+#: With strokes known, a digit of a number whose pen is thicker than MNIST's thickest strokes
+#: relative to its height (preprocess.STROKE_WIDTH_MAX of the 20 px box) is drawn anew from its
+#: strokes, RESTROKE_SIZE px tall with MNIST's median pen (7.4 of 80 working px), before it is
+#: normalised: small digits written with the app's fixed pen are blobs whose loops have closed.
+THICK_PEN = preprocess.STROKE_WIDTH_MAX / preprocess.WORK_BOX
+RESTROKE_SIZE = 112
+RESTROKE_PEN = 0.0925
 
 EMPTY, DIGITS, UNREADABLE = "empty", "digits", "unreadable"
 
@@ -537,6 +547,21 @@ def _stamp(strokes, indices, pen: float, box: tuple[int, int, int, int]) -> np.n
     return mask
 
 
+def _restroke(strokes, indices) -> np.ndarray:
+    """The given strokes drawn anew, RESTROKE_SIZE px tall, with a pen RESTROKE_PEN of that
+    height: a digit of a number as if written large with an MNIST-like pen."""
+    points = [np.asarray(strokes[i], dtype=np.float64).reshape(-1, 2) for i in indices]
+    low = np.concatenate(points).min(axis=0)
+    high = np.concatenate(points).max(axis=0)
+    scale = RESTROKE_SIZE / max(high[1] - low[1], 1.0)
+    pen = RESTROKE_PEN * RESTROKE_SIZE
+    pad = pen / 2 + 2
+    scaled = [(p - low) * scale + pad for p in points]
+    width = int(np.ceil((high[0] - low[0]) * scale + 2 * pad))
+    height = int(np.ceil(RESTROKE_SIZE + 2 * pad))
+    return _stamp(scaled, range(len(scaled)), pen, (0, height, 0, width)).astype(np.float32)
+
+
 def _overlaps(g: _Group, others: list[_Group]) -> bool:
     return any(
         o is not g and o.x0 < g.x1 and g.x0 < o.x1 and o.y0 < g.y1 and g.y0 < o.y1 for o in others
@@ -622,6 +647,8 @@ def segment(
         height = max(own, ref)
         if crop.shape[1] <= whole_up_to * height:
             image = preprocess.normalize_digit(crop) if single else None
+            if strokes is not None and not single and pen_width > THICK_PEN * own:
+                image = preprocess.normalize_digit(_restroke(strokes, g.units))
             left, right = cuts.edges_of(crop)
             digit = _piece(crop, box, left, right, units, image)
             if digit is not None:
