@@ -1,8 +1,9 @@
-"""Accuracy of the shipped model on synthetic drawn digits, through the app's preprocessing.
+"""Accuracy of the shipped model on synthetic drawn digits, read the way the app reads them.
 
 Every digit x style (tests/digit_strokes.py) x canvas size x digit size x position x pen width is
-rendered as a browser canvas would give it (RGBA, ink in alpha), preprocessed by
-``site/preprocess.py``'s ``preprocess_canvas`` (or, with ``--baseline``, the old app's crop /
+rendered as a browser canvas would give it (RGBA, ink in alpha), made into the model's 28x28 by
+``site/segment.py`` with the strokes known, as the app does (``--method pixels``: the pixels
+alone, ``site/preprocess.py``'s ``preprocess_canvas``; ``--method baseline``: the old app's crop /
 pad / 15 px margin / resize) and classified by the ONNX model under onnxruntime. Prints one JSON
 document: overall accuracy, accuracy by style, digit size, pen width, position, canvas and digit,
 and every failure with its parameters and prediction; plus the verdict the app would show
@@ -17,7 +18,7 @@ LEGIBLE drawings, and lists the illegible ones (style, size, pen, digits, reason
 that has illegible drawings (one row per digit, one column per style, illegible ones in red).
 
     python benchmarks/drawn_digits.py                       # site/model/mnist_cnn.onnx
-    python benchmarks/drawn_digits.py --baseline            # the old centralize step instead
+    python benchmarks/drawn_digits.py --method pixels       # the canvas pixels alone
     python benchmarks/drawn_digits.py --model other.onnx --out artifacts/drawn.json
     python benchmarks/drawn_digits.py --markdown docs/drawn-digits.md --pictures docs
 
@@ -55,6 +56,14 @@ MARGIN = 0.03  # gap between the ink and the canvas edge for corner positions, f
 # "off_centre" puts the box centre at (65%, 35%) of the canvas, kept inside it.
 POSITIONS = ("centre", "top_left", "bottom_right", "off_centre")
 BASELINE_MARGIN = 15  # px the old app added around the square crop
+#: How a drawing becomes the model's 28x28: "app" is what the app does (segment.py with the
+#: strokes known); "pixels" the canvas pixels alone (preprocess_canvas: a picture, no strokes);
+#: "baseline" the first app's centralize step.
+METHODS = {
+    "app": "segment.segment with strokes (the app)",
+    "pixels": "preprocess.preprocess_canvas (pixels only)",
+    "baseline": "baseline (crop, pad square, 15 px margin, resize)",
+}
 
 
 def _centre(pos: str, unit_paths, canvas: int, size: float, pen: float) -> tuple[float, float]:
@@ -77,15 +86,32 @@ def _centre(pos: str, unit_paths, canvas: int, size: float, pen: float) -> tuple
     return cx, cy
 
 
-def draw(case: dict) -> np.ndarray:
-    """Render one grid case as canvas RGBA pixels (H, W, 4) uint8."""
+def strokes(case: dict) -> tuple[list, int, float]:
+    """One grid case's strokes (canvas px), its canvas side and its pen width (px)."""
     canvas, pen = case["canvas"], PENS[case["pen"]] * case["canvas"]
     # A digit whose ink (centre lines + pen) would not fit is drawn as large as fits: that is
     # what a person does, and clipping would test the canvas edge instead of the model.
     size = min(case["size"], 1 - 2 * MARGIN - PENS[case["pen"]])
     unit = digit_paths(case["digit"], case["style"])
     centre = _centre(case["position"], unit, canvas, size, pen)
-    return render_rgba(place(unit, canvas, size, centre), canvas, pen)
+    return place(unit, canvas, size, centre), canvas, pen
+
+
+def draw(case: dict) -> np.ndarray:
+    """Render one grid case as canvas RGBA pixels (H, W, 4) uint8."""
+    paths, canvas, pen = strokes(case)
+    return render_rgba(paths, canvas, pen)
+
+
+def app_image(case: dict) -> np.ndarray | None:
+    """What the app reads: site/segment.py with the strokes known (the app always has them),
+    the one digit's 28x28; None unless it finds exactly one digit."""
+    import segment
+
+    paths, canvas, pen = strokes(case)
+    arrays = [np.asarray(p, dtype=np.float32) for p in paths]
+    seg = segment.segment(render_rgba(paths, canvas, pen), arrays, pen)
+    return seg.images[seg.digits[0].index] if len(seg.digits) == 1 else None
 
 
 def baseline_preprocess(rgba: np.ndarray) -> np.ndarray:
@@ -109,12 +135,14 @@ def baseline_preprocess(rgba: np.ndarray) -> np.ndarray:
     return (np.asarray(small, dtype=np.float32) / 255.0).reshape(1, 28, 28, 1)
 
 
-def _prepare(args: tuple[dict, bool]) -> np.ndarray | None:
-    """Worker: render one case and preprocess it; None if preprocessing found no digit."""
-    case, baseline = args
+def _prepare(args: tuple[dict, str]) -> np.ndarray | None:
+    """Worker: render one case and preprocess it by `method` (METHODS); None if no digit."""
+    case, method = args
     from preprocess import EmptyCanvasError, preprocess_canvas
 
-    fn = baseline_preprocess if baseline else preprocess_canvas
+    if method == "app":
+        return app_image(case)
+    fn = baseline_preprocess if method == "baseline" else preprocess_canvas
     try:
         return np.asarray(fn(draw(case)), dtype=np.float32).reshape(28, 28)
     except EmptyCanvasError:
@@ -172,10 +200,10 @@ def illegible_cells(cases: list[dict], right: list[bool], ok: list[bool]) -> lis
     return list(cells.values())
 
 
-def evaluate(model: Path, cases: list[dict], baseline: bool, jobs: int) -> dict:
-    """Run every case; return the JSON-able report."""
+def evaluate(model: Path, cases: list[dict], method: str, jobs: int) -> dict:
+    """Run every case through `method` (METHODS); return the JSON-able report."""
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        images = list(pool.map(_prepare, [(c, baseline) for c in cases], chunksize=16))
+        images = list(pool.map(_prepare, [(c, method) for c in cases], chunksize=16))
     ok_idx = [i for i, im in enumerate(images) if im is not None]
     probs = np.zeros((len(cases), 10))
     if ok_idx:
@@ -248,9 +276,7 @@ def evaluate(model: Path, cases: list[dict], baseline: bool, jobs: int) -> dict:
     n_legible = sum(n for _, n in legible_groups["style"].values())
     return {
         "model": _shown(model),
-        "preprocess": "baseline (crop, pad square, 15 px margin, resize)"
-        if baseline
-        else "preprocess.preprocess_canvas",
+        "preprocess": METHODS[method],
         "cases": len(cases),
         "accuracy": round(n_right / len(cases), 4) if cases else None,
         "empty": sum(im is None for im in images),
@@ -283,6 +309,7 @@ def markdown(report: dict, pictures: list[Path]) -> str:
         "# Drawn digits: accuracy by style, legible drawings only",
         "",
         f"Written by `python benchmarks/drawn_digits.py --markdown` (model `{report['model']}`, "
+        f"28x28 by {report['preprocess']}, "
         f"{report['cases']:,} drawings: styles x digits x canvases {CANVASES} x "
         f"digit heights {SIZES} of the canvas x {len(POSITIONS)} positions x pens "
         + ", ".join(f"{k} {v:g}" for k, v in PENS.items())
@@ -373,7 +400,9 @@ def write_pictures(report: dict, folder: Path) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", type=Path, default=MODEL, help="ONNX model (default: %(default)s)")
-    ap.add_argument("--baseline", action="store_true", help="use the old centralize step")
+    ap.add_argument(
+        "--method", choices=METHODS, default="app", help="how a drawing becomes the 28x28"
+    )
     ap.add_argument("--styles", nargs="+", choices=STYLES, default=list(STYLES))
     ap.add_argument("--digits", nargs="+", type=int, choices=range(10), default=list(range(10)))
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes")
@@ -384,7 +413,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if not args.model.exists():
         ap.error(f"model not found: {args.model} (build it first, see build_model/)")
-    report = evaluate(args.model, grid(args.styles, args.digits), args.baseline, args.jobs)
+    report = evaluate(args.model, grid(args.styles, args.digits), args.method, args.jobs)
     text = json.dumps(report, indent=1)
     pictures = write_pictures(report, args.pictures) if args.pictures else []
     if args.markdown:

@@ -3,7 +3,8 @@
 Pure numpy, like preprocess.py beside it (never imports `js` or `pyscript`): the browser loads it
 under Pyodide, and build_model/, benchmarks/ and tests/ import it as-is. Each digit's 28x28
 image is made by preprocess.normalize_digit, so a digit of a number is normalised exactly like a
-single digit; a drawing that is one digit gives exactly preprocess.describe's image.
+single digit; a drawing that is one digit gives exactly preprocess.describe's image (unless
+its pen is thick for its size and its strokes are known: see the end of this docstring).
 
 Input: the canvas RGBA pixels (ink in alpha, as getImageData gives) and, when known, the strokes
 as point arrays in those canvas pixels plus the pen width. Without strokes (a picture, an MNIST
@@ -52,9 +53,10 @@ Rules, in order, and why:
 Each digit's crop is the canvas ink inside its box, restricted to its own strokes/components
 when a neighbour's box reaches into it, cropped to its ink and normalised by
 preprocess.normalize_digit. A drawing that is one group takes describe()'s crop unchanged.
-When the strokes are known and the pen is thick for the digit's size (THICK_PEN: ten digits
-across the canvas are about two pen widths tall), the digit is drawn anew from its strokes with
-an MNIST-like pen instead (_restroke): its ink has closed its loops, its strokes have not.
+When the strokes are known and the pen is thick for the digit's size (THICK_PEN: a digit drawn
+small with the app's fixed pen, or ten digits across the canvas, about two pen widths tall), the
+digit is drawn anew from its strokes with an MNIST-like pen instead (_restroke): its ink has
+closed its loops, its strokes have not.
 """
 
 from __future__ import annotations
@@ -647,7 +649,7 @@ def segment(
         height = max(own, ref)
         if crop.shape[1] <= whole_up_to * height:
             image = preprocess.normalize_digit(crop) if single else None
-            if strokes is not None and not single and pen_width > THICK_PEN * own:
+            if strokes is not None and pen_width > THICK_PEN * own:
                 image = preprocess.normalize_digit(_restroke(strokes, g.units))
             left, right = cuts.edges_of(crop)
             digit = _piece(crop, box, left, right, units, image)

@@ -72,6 +72,17 @@ def test_one_digit_is_exactly_describe(session) -> None:
         assert read["number"] == str(digit)
 
 
+def test_a_small_digit_is_read_from_its_strokes_not_its_blob(session) -> None:
+    # 34 px tall with the app's 11 px pen: the loop of a 6 or 9 is closed in the ink (the pixels
+    # read 0 or 8) but not in the strokes, which are drawn anew with an MNIST-like pen.
+    for digit, style in [(6, "triplex"), (9, "triplex"), (6, "complex"), (9, "complex")]:
+        paths = place(digit_paths(digit, style), APP_CANVAS, 0.12, (140, 140))
+        rgba = render_rgba(paths, APP_CANVAS, APP_PEN)
+        pixels = preprocess.describe(rgba).image.reshape(1, 28, 28, 1)
+        assert predict_onnx(session, pixels).argmax() != digit
+        assert read_number(session, rgba, _arrays(paths), APP_PEN)["number"] == str(digit)
+
+
 def test_digits_of_two_strokes_are_one_digit(session) -> None:
     # A 4 and a 7 with a crossbar (two strokes each), and a 0 drawn as two halves.
     rgba, strokes = _number([4, 7], style="hand_alt")
