@@ -11,6 +11,8 @@ Modules, one job each:
 - `loading`: a stroke drawn while the page loads: pointer-to-ink latency, long tasks;
 - `live`: drawing continuously on the loaded page: stroke -> probabilities latency, its parts
   (window.mnistDraw.last.timings) and live updates per second, also on a 4x throttled CPU;
+- `live_number`: the same for a 6-digit number written stroke by stroke (stroke -> number
+  view), and whether the page then shows that number (`python -m benchmarks.live_number`);
 - `cpython`: preprocess.preprocess_canvas timings under CPython and the ONNX model size;
 - `machine`: cores, Chromium and package versions, git commit;
 - `stats`: p50 / p95 / max summaries; `check`: the comparison with budgets.json;

@@ -3,7 +3,8 @@
     python -m benchmarks             # full run: 5 cold/warm start pairs of the app and of both
                                      # reference pages, interleaved; 3 cold starts drawing while
                                      # loading; >= 5 drawings of 3 s (more until >= 200 live
-                                     # updates were measured) + 2 on a 4x throttled CPU
+                                     # updates were measured), 3 of the 6-digit number
+                                     # "314159" + 2 on a 4x throttled CPU
     python -m benchmarks --quick     # fewer repetitions, for a fast look
     python -m benchmarks --check     # also compare with benchmarks/budgets.json; exit 1 on a miss
     python -m benchmarks --check-only artifacts/benchmark.json   # check a saved document
@@ -34,6 +35,7 @@ FULL = {
     "starts": 5,
     "loading_draws": 3,
     "drawings": 5,
+    "number_drawings": 3,
     "throttled_drawings": 2,
     "seconds": 3.0,
     "min_updates": 200,
@@ -43,6 +45,7 @@ QUICK = {
     "starts": 2,
     "loading_draws": 1,
     "drawings": 2,
+    "number_drawings": 1,
     "throttled_drawings": 1,
     "seconds": 2.0,
     "min_updates": 0,
@@ -155,27 +158,10 @@ def loading_summary(visits: list[dict]) -> dict:
     }
 
 
-def live_summary(drawings: list[dict]) -> dict:
-    pick = lambda key: [x for d in drawings for x in d[key]]  # noqa: E731
-    return {
-        "predict_ms": summarize(pick("latency")),
-        "predict_parts_ms": {
-            "input_wait": summarize(pick("waited")),
-            **{
-                k: summarize(v for d in drawings for v in d["parts"][k])
-                for k in ("transfer_ms", "preprocess_ms", "model_ms")
-            },
-            "to_next_frame": summarize(pick("to_frame")),
-        },
-        "live_updates_hz": summarize(d["updates_hz"] for d in drawings),
-        "pen_moves_hz": summarize(d["moves_hz"] for d in drawings),
-    }
-
-
 def run(reps: dict) -> tuple[dict, dict]:
     from playwright.sync_api import sync_playwright
 
-    from benchmarks import browser, live, loading
+    from benchmarks import browser, live, live_number, loading
 
     load_at_start = round(os.getloadavg()[0], 2)
 
@@ -190,7 +176,7 @@ def run(reps: dict) -> tuple[dict, dict]:
         while_loading = asyncio.run(
             loading.run(server.url, options, browser.VIEWPORT, reps["loading_draws"], MOVE_HZ)
         )
-        version, canvas_px, drawings, throttled = asyncio.run(
+        live_runs = asyncio.run(
             live.run(
                 server.url,
                 options,
@@ -205,17 +191,25 @@ def run(reps: dict) -> tuple[dict, dict]:
     document = {
         **startup_summary(runs, failures),
         "drawing_while_loading": loading_summary(while_loading),
-        **live_summary(drawings),
-        "live_throttled": {"cpu_throttling_rate": CPU_THROTTLING, **live_summary(throttled)},
+        **live.summary(live_runs["drawings"]),
+        "live_number": live_number.summary(live_runs["number"]),
+        "live_throttled": {
+            "cpu_throttling_rate": CPU_THROTTLING,
+            **live.summary(live_runs["throttled"]),
+        },
         "live_setup": {
-            "canvas_px": canvas_px,
+            "canvas_px": live_runs["canvas_px"],
             "move_hz": MOVE_HZ,
             "seconds": reps["seconds"],
-            "drawings": len(drawings),
-            "throttled_drawings": len(throttled),
+            "drawings": len(live_runs["drawings"]),
+            "number_drawings": len(live_runs["number"]),
+            "throttled_drawings": len(live_runs["throttled"]),
         },
         **cpython.measure(reps["preprocess"]),
-        "machine": {**machine.info(version), "load_average_1m_at_start": load_at_start},
+        "machine": {
+            **machine.info(live_runs["chromium"]),
+            "load_average_1m_at_start": load_at_start,
+        },
         "repetitions": reps,
     }
     waterfall = {

@@ -28,10 +28,7 @@ import asyncio
 import json
 import os
 import sys
-import time
 from pathlib import Path
-
-import numpy as np
 
 from benchmarks import ARTIFACTS, ROOT, live
 from benchmarks.stats import summarize
@@ -67,28 +64,15 @@ def _digit_path(box: dict, n: int, digit: int = 0) -> list[tuple[float, float]]:
 
     side = box["width"]
     (stroke,) = place(digit_paths(digit, "hand"), side, 0.6, (side / 2, side / 2))
-    points = np.asarray(stroke, dtype=float)
-    along = np.concatenate([[0], np.cumsum(np.linalg.norm(np.diff(points, axis=0), axis=1))])
-    at = np.linspace(0, along[-1], n)
-    xs, ys = np.interp(at, along, points[:, 0]), np.interp(at, along, points[:, 1])
-    return [(box["x"] + x, box["y"] + y) for x, y in zip(xs, ys, strict=True)]
+    return [(box["x"] + x, box["y"] + y) for x, y in live.along(stroke, n)]
 
 
 async def _draw_digit_for(page, seconds: float, hz: float) -> None:
-    """Like benchmarks.live.draw_for (moves sent without waiting), along a digit's path."""
+    """live.draw_strokes (moves sent without waiting) along a digit's path for `seconds`."""
     canvas = page.locator("[data-testid=canvas]")
     await canvas.scroll_into_view_if_needed()  # opening the panel may have scrolled the page
     box = await canvas.bounding_box()
-    points = _digit_path(box, int(seconds * hz) + 1)
-    await page.mouse.move(*points[0])
-    await page.mouse.down()
-    start = time.perf_counter()
-    tasks = []
-    for i, (x, y) in enumerate(points[1:], 1):
-        tasks.append(asyncio.ensure_future(page.mouse.move(x, y)))
-        await asyncio.sleep(max(start + i / hz - time.perf_counter(), 0))
-    await asyncio.gather(*tasks)
-    await page.mouse.up()
+    await live.draw_strokes(page, [_digit_path(box, int(seconds * hz) + 1)], hz)
 
 
 async def _drawings(page, count: int, seconds: float) -> list[dict]:

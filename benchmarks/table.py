@@ -59,6 +59,7 @@ def markdown(doc: dict) -> str:
         )
     load = doc.get("drawing_while_loading", {})
     throttled = doc.get("live_throttled", {})
+    number = doc.get("live_number", {})
     rows += [
         "",
         f"- longest main-thread task before ready, all app starts: "
@@ -71,6 +72,10 @@ def markdown(doc: dict) -> str:
         f"CPU throttled x{throttled.get('cpu_throttling_rate')}: p50 "
         f"{throttled.get('predict_ms', {}).get('p50')} / p95 "
         f"{throttled.get('predict_ms', {}).get('p95')} ms",
+        f"- live 6-digit number -> number view: p50 {number.get('predict_ms', {}).get('p50')} / "
+        f"p95 {number.get('predict_ms', {}).get('p95')} ms, "
+        f"{number.get('live_updates_hz', {}).get('p50')} updates/s, read right "
+        f"{number.get('read_right')}",
         f"- returning visit: {doc['bytes_returning']['served']} bytes sent by the server",
         f"- repetitions {doc['repetitions'].get('starts')}; load average (1 min) at start "
         f"{doc['machine'].get('load_average_1m_at_start')}, at end "

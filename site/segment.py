@@ -45,6 +45,12 @@ Rules, in order, and why:
    (cuts.py's docstring gives the rules). A group narrow enough to be one digit is cut only
    if the model is unsure of it whole. The model arbitrates because geometry alone cannot tell
    a wide 0 from a touching 10.
+   5b. With strokes, a group of several strokes may still be neighbours whose columns overlap
+   (a 1 leaning on a 3, a 3 whose ends land on a 1): its strokes are grouped again by columns,
+   more strictly (SPLIT_OVERLAP; bars and serifs join their column), and when two or more
+   columns as tall as digits remain, every run of neighbouring columns is a candidate piece,
+   chosen like cuts (the group stays whole when the model reads it whole with WHOLE_SURE).
+   Pen lifts are where people separate digits, so a stroke is never cut here.
 6. Unreadable. More than MAX_DIGITS digits, or a group whose ink is far longer than any digit's
    (centre-line length > SCRIBBLE_LENGTH x its larger side: a scribble, a crossing-out; without
    strokes a looser estimate, or a blot over most of the canvas), is "can't read this as a
@@ -87,6 +93,12 @@ ATTACH_FRACTION = 0.35
 #: strokes already from LATTICE_ASPECT (a 1 touching a 0 is ~1.1 wide), as an optional cut.
 SPLIT_ASPECT = 1.15
 LATTICE_ASPECT = 0.8
+#: Rule 5b: a group's strokes are one column when their x-ranges overlap by SPLIT_OVERLAP of
+#: the narrower (tuning stroke numbers, seed 77: the tall strokes of one digit overlap by 0.77
+#: and more, touching neighbours by at most 0.72); a column shorter than SPLIT_TALL x the
+#: median digit height (a bar, a serif) joins the nearest one.
+SPLIT_OVERLAP = 0.75
+SPLIT_TALL = 0.7
 #: The largest writing slant corrected when grouping (x px per y px, about 35 degrees).
 MAX_SLANT = 0.7
 #: Without strokes, a component wider than ERODE_ASPECT x its height is eroded by ERODE_FRACTION
@@ -598,12 +610,13 @@ def segment(
         units, comps = _component_units(ink, pen_width)
     if not units:
         return result
+    slant = 0.0
     if len(units) == 1 and not units[0].dot:
         groups, dropped = units, []  # one stroke or component: nothing to group
     else:
         if strokes is not None:
             units = _join_closing(units, pen_width)
-        _deslant(units, pen_width / 2 if strokes is not None else 0.5)
+        slant = _deslant(units, pen_width / 2 if strokes is not None else 0.5)
         groups, dropped = _group(units, pen_width)
     if not groups:
         return result  # only specks: nothing to read
@@ -644,6 +657,7 @@ def segment(
     # be two (a 1 touching a 0), so the model is asked from LATTICE_ASPECT on. With strokes,
     # neighbours are separate units already and only a group too wide for any digit is cut.
     whole_up_to = LATTICE_ASPECT if comps is not None else SPLIT_ASPECT
+    split_strokes = strokes is not None
     for g, box, crop, own in crops:
         units = sorted(g.units)
         height = max(own, ref)
@@ -653,8 +667,12 @@ def segment(
                 image = preprocess.normalize_digit(_restroke(strokes, g.units))
             left, right = cuts.edges_of(crop)
             digit = _piece(crop, box, left, right, units, image)
-            if digit is not None:
-                result.slots.append(digit)
+            if digit is None:
+                continue
+            lattice = None
+            if split_strokes:
+                lattice = _stroke_lattice(ink, strokes, pen_width, slant, box, digit, ref)
+            result.slots.append(lattice or digit)
             continue
         paths = cuts.candidates(crop, height)
         whole = (0, len(paths) - 1)  # always a candidate, so a reading always exists
@@ -685,6 +703,76 @@ def segment(
     if result.images:
         result.state = DIGITS
     return result
+
+
+def _stroke_lattice(
+    ink: np.ndarray,
+    strokes,
+    pen: float,
+    slant: float,
+    box: tuple[int, int, int, int],
+    whole: Digit,
+    ref: float,
+) -> _Lattice | None:
+    """Rule 5b (strokes known): a group of several strokes that shares columns may still be two
+    neighbours (a 1 leaning on a 3, the ends of a 3 touching a 1). Its strokes are grouped
+    again, more strictly: two sets are one column when their deslanted x-ranges overlap by
+    SPLIT_OVERLAP of the narrower one (the tall strokes of one digit overlap by more, touching
+    neighbours by less); a column shorter than SPLIT_TALL x the median digit height (a bar, a
+    serif) joins its nearest column. With two columns or more, every run of neighbouring
+    columns is a candidate piece, read by the model with the whole group (resolve). None when
+    the group is one column."""
+    if len(whole.strokes) < 2:
+        return None
+    cols = []  # [x0, x1, y0, y1, strokes]
+    for k in whole.strokes:
+        pts = np.asarray(strokes[k], dtype=np.float64).reshape(-1, 2)
+        xs = pts[:, 0] - slant * pts[:, 1]
+        x0, x1 = float(xs.min()) - pen / 2, float(xs.max()) + pen / 2
+        cols.append([x0, x1, float(pts[:, 1].min()), float(pts[:, 1].max()) + pen, [k]])
+    merged = True
+    while merged and len(cols) > 1:
+        merged = False
+        for a in range(len(cols)):
+            for b in range(a + 1, len(cols)):
+                ca, cb = cols[a], cols[b]
+                overlap = min(ca[1], cb[1]) - max(ca[0], cb[0])
+                if overlap >= SPLIT_OVERLAP * min(ca[1] - ca[0], cb[1] - cb[0]):
+                    cols[a] = _join_col(ca, cb)
+                    del cols[b]
+                    merged = True
+                    break
+            if merged:
+                break
+    tall = [c for c in cols if c[3] - c[2] >= SPLIT_TALL * ref]
+    if len(tall) < 2:
+        return None
+    for c in cols:
+        if not any(c is t for t in tall):  # a bar or a serif joins the nearest column
+            near = min(range(len(tall)), key=lambda i: abs(tall[i][0] + tall[i][1] - c[0] - c[1]))
+            tall[near] = _join_col(tall[near], c)
+    tall.sort(key=lambda c: c[0] + c[1])
+    n = len(tall)
+    top, _, left, _ = box
+    region = ink[box[0] : box[1], box[2] : box[3]]
+    pieces = {(0, n): whole}
+    for i in range(n):
+        for j in range(i + 1, n + 1):
+            if (i, j) == (0, n):
+                continue
+            own = sorted(k for c in tall[i:j] for k in c[4])
+            part = region * _stamp(strokes, own, pen, box)
+            inner = preprocess.bounding_box(part)
+            if inner is None:
+                continue
+            t, b, x0, x1 = inner
+            image = preprocess.normalize_digit(part[t:b, x0:x1])
+            pieces[(i, j)] = Digit((top + t, top + b, left + x0, left + x1), own, image)
+    return _Lattice(pieces, n + 1, optional=True)
+
+
+def _join_col(a: list, b: list) -> list:
+    return [min(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), max(a[3], b[3]), a[4] + b[4]]
 
 
 def _piece(crop, box, cut0, cut1, units: list[int], image=None) -> Digit | None:

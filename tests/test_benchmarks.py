@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 
+import numpy as np
+
 from benchmarks import check
 from benchmarks.stats import summarize
 
@@ -199,3 +201,49 @@ def test_a_failed_reference_page_is_reported_not_fatal():
         machine={},
     )
     assert "failed: ref-pyscript.html failed to start: boom" in markdown(doc)
+
+
+def test_live_number_budgets_hold_the_issue_13_target():
+    budgets = {b["metric"]: b for b in check.load_budgets()}
+    assert budgets["live_number.live_updates_hz.p50"]["min"] == 30  # issue 13: 6 digits, 30 Hz
+    assert budgets["live_number.read_right"]["min"] == 1  # measured on a page that reads it
+
+
+def test_pen_points_are_evenly_spaced_along_a_stroke():
+    from benchmarks.live import along
+
+    points = along([(0, 0), (10, 0), (10, 10)], 5)
+    assert points[0] == (0, 0) and points[-1] == (10, 10)
+    assert np.allclose(points, [(0, 0), (5, 0), (10, 0), (10, 5), (10, 10)])
+
+
+def test_the_six_digit_number_is_drawn_over_the_canvas_in_the_given_time():
+    from benchmarks.live_number import NUMBER, number_strokes
+
+    box = {"x": 100.0, "y": 50.0, "width": 560.0, "height": 560.0}
+    strokes = number_strokes(box, seconds=3.0, hz=120)
+    points = np.concatenate([np.asarray(s) for s in strokes])
+    assert len(NUMBER) == 6 and len(strokes) >= 6
+    assert (points[:, 0] > 100).all() and (points[:, 0] < 660).all()
+    assert (points[:, 1] > 50).all() and (points[:, 1] < 610).all()
+    samples = sum(len(s) - 1 for s in strokes) + len(strokes) - 1  # moves + pen lifts
+    assert abs(samples - 3.0 * 120) <= len(strokes)  # rounding: at most one per stroke
+
+
+def test_live_number_summary_says_whether_the_page_read_the_number():
+    from benchmarks.live_number import summary
+
+    drawing = {
+        "latency": [20.0, 30.0],
+        "waited": [5.0, 6.0],
+        "to_frame": [25.0],
+        "parts": {"transfer_ms": [], "preprocess_ms": [], "model_ms": [4.0]},
+        "updates_hz": 33.0,
+        "moves_hz": 118.0,
+        "states": ["digits", "unreadable"],
+    }
+    out = summary([{**drawing, "shown": "314159"}, {**drawing, "shown": "31415"}], "314159")
+    assert out["read_right"] == 0.5 and out["shown"] == ["314159", "31415"]
+    assert out["live_updates_hz"]["p50"] == 33.0 and out["predict_ms"]["n"] == 4
+    assert out["states_while_drawing"] == {"digits": 2, "unreadable": 2}
+    assert summary([])["read_right"] is None

@@ -194,6 +194,20 @@ def test_one_batched_model_run(session) -> None:
     assert segment.reading(seg, probs)["number"] == "841"
 
 
+def test_strokes_sharing_columns_are_split_where_the_model_reads_two(session) -> None:
+    # A 1 touching a 3: the 3's ends land on the 1 and their columns overlap, so rules 3 and 3b
+    # join them (read "3" alone); rule 5b groups their strokes again, more strictly, and the
+    # model reads the two columns better apart.
+    for digits in ([1, 3], [2, 1, 3]):
+        rng = np.random.default_rng(0)
+        rgba, strokes = stroke_number(digits, "hand", "touching", "even", 0.0, rng)
+        seg = segment.segment(rgba, strokes, APP_PEN)
+        assert any(isinstance(slot, segment._Lattice) for slot in seg.slots)
+        read = read_number(session, rgba, strokes, APP_PEN)
+        assert read["number"] == "".join(map(str, digits))
+        assert all(len(d["strokes"]) == 1 for d in read["digits"])  # one stroke each
+
+
 def test_touching_digits_without_strokes_are_cut_where_the_model_reads_them(session) -> None:
     # Pixels only (a picture, an MNIST benchmark canvas): the pair is one connected component,
     # so cuts.py proposes cuts and the model's reading of the pieces picks them.
