@@ -114,9 +114,9 @@ SCRIBBLE_LENGTH = 7.5
 SCRIBBLE_LENGTH_PIXELS = 9.0
 #: ... and ink over more than SCRIBBLE_COVER of the canvas area filling half its box is a blot.
 SCRIBBLE_COVER = 0.6
-#: With strokes known, a digit of a number whose pen is thicker than MNIST's thickest strokes
-#: relative to its height (preprocess.STROKE_WIDTH_MAX of the 20 px box) is drawn anew from its
-#: strokes, RESTROKE_SIZE px tall with MNIST's median pen (7.4 of 80 working px), before it is
+#: With strokes known, a digit whose pen is thicker than MNIST's thickest strokes relative to its
+#: longer side (preprocess.STROKE_WIDTH_MAX of the 20 px box) is drawn anew from its strokes,
+#: longer side RESTROKE_SIZE px, with MNIST's median pen (7.4 of 80 working px), before it is
 #: normalised: small digits written with the app's fixed pen are blobs whose loops have closed.
 THICK_PEN = preprocess.STROKE_WIDTH_MAX / preprocess.WORK_BOX
 RESTROKE_SIZE = 112
@@ -562,17 +562,16 @@ def _stamp(strokes, indices, pen: float, box: tuple[int, int, int, int]) -> np.n
 
 
 def _restroke(strokes, indices) -> np.ndarray:
-    """The given strokes drawn anew, RESTROKE_SIZE px tall, with a pen RESTROKE_PEN of that
-    height: a digit of a number as if written large with an MNIST-like pen."""
+    """The given strokes drawn anew, their longer side RESTROKE_SIZE px, with a pen RESTROKE_PEN
+    of that: the digit as if written large with an MNIST-like pen."""
     points = [np.asarray(strokes[i], dtype=np.float64).reshape(-1, 2) for i in indices]
     low = np.concatenate(points).min(axis=0)
-    high = np.concatenate(points).max(axis=0)
-    scale = RESTROKE_SIZE / max(high[1] - low[1], 1.0)
+    extent = np.concatenate(points).max(axis=0) - low
+    scale = RESTROKE_SIZE / max(float(extent.max()), 1.0)
     pen = RESTROKE_PEN * RESTROKE_SIZE
     pad = pen / 2 + 2
     scaled = [(p - low) * scale + pad for p in points]
-    width = int(np.ceil((high[0] - low[0]) * scale + 2 * pad))
-    height = int(np.ceil(RESTROKE_SIZE + 2 * pad))
+    width, height = np.ceil(extent * scale + 2 * pad).astype(int)
     return _stamp(scaled, range(len(scaled)), pen, (0, height, 0, width)).astype(np.float32)
 
 
@@ -663,7 +662,7 @@ def segment(
         height = max(own, ref)
         if crop.shape[1] <= whole_up_to * height:
             image = preprocess.normalize_digit(crop) if single else None
-            if strokes is not None and pen_width > THICK_PEN * own:
+            if strokes is not None and pen_width > THICK_PEN * max(crop.shape):
                 image = preprocess.normalize_digit(_restroke(strokes, g.units))
             left, right = cuts.edges_of(crop)
             digit = _piece(crop, box, left, right, units, image)
