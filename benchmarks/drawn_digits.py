@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import functools
 import itertools
 import json
 import os
@@ -103,15 +104,24 @@ def draw(case: dict) -> np.ndarray:
     return render_rgba(paths, canvas, pen)
 
 
-def app_image(case: dict) -> np.ndarray | None:
+def app_image(case: dict, model: Path) -> np.ndarray | None:
     """What the app reads: site/segment.py with the strokes known (the app always has them),
-    the one digit's 28x28; None unless it finds exactly one digit."""
+    the model choosing among candidate pieces as in the app; the 28x28 of the one digit it
+    reads, or None when it reads none or several."""
     import segment
 
     paths, canvas, pen = strokes(case)
     arrays = [np.asarray(p, dtype=np.float32) for p in paths]
     seg = segment.segment(render_rgba(paths, canvas, pen), arrays, pen)
-    return seg.images[seg.digits[0].index] if len(seg.digits) == 1 else None
+    if not seg.images:
+        return None
+    digits = seg.resolve(predict_onnx(_session(model), seg.batch()))
+    return digits[0].image if len(digits) == 1 else None
+
+
+@functools.cache
+def _session(model: Path):
+    return onnx_session(model)
 
 
 def baseline_preprocess(rgba: np.ndarray) -> np.ndarray:
@@ -135,13 +145,13 @@ def baseline_preprocess(rgba: np.ndarray) -> np.ndarray:
     return (np.asarray(small, dtype=np.float32) / 255.0).reshape(1, 28, 28, 1)
 
 
-def _prepare(args: tuple[dict, str]) -> np.ndarray | None:
+def _prepare(args: tuple[dict, str, Path]) -> np.ndarray | None:
     """Worker: render one case and preprocess it by `method` (METHODS); None if no digit."""
-    case, method = args
+    case, method, model = args
     from preprocess import EmptyCanvasError, preprocess_canvas
 
     if method == "app":
-        return app_image(case)
+        return app_image(case, model)
     fn = baseline_preprocess if method == "baseline" else preprocess_canvas
     try:
         return np.asarray(fn(draw(case)), dtype=np.float32).reshape(28, 28)
@@ -203,7 +213,7 @@ def illegible_cells(cases: list[dict], right: list[bool], ok: list[bool]) -> lis
 def evaluate(model: Path, cases: list[dict], method: str, jobs: int) -> dict:
     """Run every case through `method` (METHODS); return the JSON-able report."""
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        images = list(pool.map(_prepare, [(c, method) for c in cases], chunksize=16))
+        images = list(pool.map(_prepare, [(c, method, model) for c in cases], chunksize=16))
     ok_idx = [i for i, im in enumerate(images) if im is not None]
     probs = np.zeros((len(cases), 10))
     if ok_idx:
