@@ -58,6 +58,9 @@ QUICK_TRAIN, QUICK_VAL, QUICK_CANVAS_TEST, QUICK_MNIST_TEST = 2_000, 300, 300, 2
 #: for choosing the verdict thresholds (training families, other seed) and held out (other
 #: families and fonts; model card only).
 STROKE_DIGITS, QUICK_STROKE_DIGITS = 5_000, 200
+#: Stroke digits for choosing the verdict (other seed, never trained on): digits as people draw
+#: them, so a refusal threshold that would refuse many drawn digits shows on validation data.
+STROKE_VAL, QUICK_STROKE_VAL = 5_000, 200
 ND_TRAIN, ND_VAL, ND_HELDOUT = 10_000, 1_500, 2_000
 #: Touching pairs of training digits, non-digits too (build_model/pairs.py: they teach the model
 #: that two merged neighbours are not ONE digit, so site/cuts.py takes the cut).
@@ -106,7 +109,7 @@ class VerdictSets:
 
     fit: np.ndarray  # MNIST training digits, raw and rendered (statistics)
     fit_labels: np.ndarray
-    val: list[tuple[np.ndarray, np.ndarray]]  # (images, labels): raw, then canvas (thresholds)
+    val: list[tuple[np.ndarray, np.ndarray]]  # (images, labels): raw, stroke, canvas (thresholds)
     val_nondigits: np.ndarray  # training families, validation seed (thresholds)
     tests: list[tuple[str, np.ndarray, np.ndarray]]  # (name, images, labels): card only
     heldout: np.ndarray  # held-out non-digit families: card only
@@ -299,13 +302,25 @@ def main(argv: list[str] | None = None) -> int:
         lambda: nondigits.render_nondigits(n_nd[2], args.seed + 6, heldout=True),
         cache,
     )
+    n_stroke_val = QUICK_STROKE_VAL if args.quick else STROKE_VAL
+    log(f"generating {n_stroke_val} validation stroke digits")
+    x_stroke_val, y_stroke_val = _cached(
+        "stroke-digits-val",
+        (n_stroke_val, args.seed + 8),
+        lambda: strokedigits.render_digits(n_stroke_val, args.seed + 8),
+        cache,
+    )
     render_seconds = time.perf_counter() - t0
     x_val_raw = train.normalize(val_images)
     y_val = np.asarray(val_labels, dtype=np.int64)
     sets = VerdictSets(
         fit=np.concatenate([train.normalize(fit_images), x_canvas]),
         fit_labels=np.concatenate([fit_labels, canvas_labels]).astype(np.int64),
-        val=[(x_val_raw, y_val), (x_val_canvas, y_val[: len(x_val_canvas)])],
+        val=[
+            (x_val_raw, y_val),
+            (x_stroke_val, y_stroke_val),
+            (x_val_canvas, y_val[: len(x_val_canvas)]),
+        ],
         val_nondigits=x_nd_val,
         tests=[
             ("MNIST test", train.normalize(test_images), test_labels),

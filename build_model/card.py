@@ -286,20 +286,33 @@ def _verdict_text(t: dict, verdict_rows: list, score_choice: dict | None) -> str
             f"to that class's Gaussian, fitted on {fitted:,} MNIST training digits (raw and "
             f"rendered), **above {t['shape_max']:.1f}**."
         )
+    if str(t.get("score", "")).startswith("certainty"):
+        refusal = (
+            f"the certainty of the softmax (1 - entropy / ln 10: 0 for the uniform output the "
+            f"non-digits were trained towards, 1 for one class) **at least {unsure:.4f}**, else "
+            f"not-a-digit; of the accepted, top softmax probability **digit ≥ {digit:.4f}**, "
+            f"else unsure."
+        )
+    else:
+        refusal = (
+            f"top softmax probability **digit ≥ {digit:.4f}**, **unsure ≥ {unsure:.4f}**, "
+            f"else not-a-digit."
+        )
     choice = ""
     if score_choice:
         choice = (
             "\nValidation non-digits refused at the same refusal of correctly read validation "
             f"digits ({_pct(MAX_RIGHT_REFUSED)}): "
             + ", ".join(f"{k} {v:.2%}" for k, v in score_choice.items())
-            + " (the shape test is calibrated on digits alone).\n"
+            + " (max_prob: alone; +shape: with the shape test, which is calibrated on digits "
+            "alone).\n"
         )
     return f"""
 ## Verdict: digit / unsure / not-a-digit (site/verdict.py)
 Thresholds chosen by the build on VALIDATION data (the MNIST training tail, raw and rendered,
-and generated non-digits of the training families with a validation seed) and written into
-model.json "verdict": top softmax probability **digit ≥ {digit:.4f}**, **unsure ≥ {unsure:.4f}**,
-else not-a-digit.{shape} An empty canvas is decided before the model. Rule: {t.get("rule", "")}.
+generated stroke digits and generated non-digits of the training families, both with a
+validation seed) and written into model.json "verdict": {refusal}{shape}
+An empty canvas is decided before the model. Rule: {t.get("rule", "")}.
 {choice}
 {header}
 |---|---:|---:|---:|---:|---:|

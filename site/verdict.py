@@ -8,8 +8,14 @@ the model runs (preprocess says so) and never reaches this module.
 Two tests, both calibrated by the build on validation data and stored in model.json "verdict"
 (nothing is hard-coded in JS):
 
-1. **Top probability.** The model was trained with outlier exposure (generated non-digits had a
-   uniform target), so a low top softmax probability means "not a digit".
+1. **Certainty of the softmax.** The model was trained with outlier exposure (generated
+   non-digits had a uniform target), so a flat softmax means "not a digit". Two scores, the
+   build keeps the one that refuses more validation non-digits: the top probability
+   (``max_prob``), or ``certainty`` = 1 - entropy / ln 10 (0 for a uniform output, 1 for one
+   class). Certainty counts how far the output is from the uniform target, not just how much
+   the first class got: a digit the model hesitates on between two classes (a 6 that might be a
+   0: 0.45 / 0.45) keeps most of its certainty, while a non-digit spread over many classes
+   loses it.
 2. **Ink-shape density.** A closed outline (square, triangle, heart) gives the CNN a confident
    "0": its penultimate features sit among real 0s (a Mahalanobis check on the 100 ``features``
    was measured and refused almost nothing; see the model card). What differs is the outline:
@@ -29,15 +35,17 @@ Two tests, both calibrated by the build on validation data and stored in model.j
 
 model.json "verdict"::
 
-    {"score": "max_prob+shape", "digit": t_digit, "unsure": t_unsure, "shape_max": d_max,
+    {"score": "certainty+shape" | "max_prob+shape", "digit": t_digit, "unsure": t_unsure,
+     "shape_max": d_max,
      "shape": {"bins": 16, "radius_harmonics": 6, "ink_harmonics": 4, "min_roundness": r,
                "means": 10 x D, "precisions": 10 x D x D}, ...}
 
-    top < t_unsure or shape distance > d_max -> "not-a-digit"
-    top >= t_digit                           -> "digit"
-    otherwise                                -> "unsure"  (the best guess, hedged)
+    score < t_unsure or shape distance > d_max -> "not-a-digit"   (score: the "score" named)
+    top probability >= t_digit                 -> "digit"
+    otherwise                                  -> "unsure"  (the best guess, hedged)
 
-A model.json without "shape" (score "max_prob") applies test 1 alone.
+"digit" is always on the top probability (the confidence the page shows). A model.json without
+"shape" (score "max_prob" or "certainty") applies test 1 alone.
 """
 
 from __future__ import annotations
@@ -55,15 +63,20 @@ VERDICTS = (DIGIT, UNSURE, NOT_A_DIGIT, EMPTY)
 FALLBACK = {"score": "max_prob", "digit": 0.9, "unsure": 0.6}
 #: Shape descriptor defaults (the build writes the values it used into model.json).
 BINS, RADIUS_HARMONICS, INK_HARMONICS = 16, 6, 4
-SCORES = ("max_prob", "max_prob+shape")
+SCORES = ("max_prob", "max_prob+shape", "certainty", "certainty+shape")
 
 
-def score(probs: np.ndarray) -> np.ndarray:
-    """Confidence score(s) of softmax output(s) (..., 10): the top probability."""
+def score(probs: np.ndarray, kind: str = "max_prob") -> np.ndarray:
+    """Confidence score(s) of softmax output(s) (..., 10): the top probability, or for a
+    ``kind`` starting with "certainty" 1 - entropy / ln 10 (see the module docstring)."""
     p = np.asarray(probs, dtype=np.float64)
     if p.shape[-1] != 10:
         raise ValueError(f"expected probabilities with 10 classes, got shape {p.shape}")
-    return p.max(axis=-1)
+    if not kind.startswith("certainty"):
+        return p.max(axis=-1)
+    # 0 * log 0 = 0; a NaN output stays NaN (and is refused).
+    logs = np.log(np.where(p > 0, p, 1.0))
+    return 1.0 + (p * logs).sum(axis=-1) / np.log(10.0)
 
 
 def _harmonics(profile: np.ndarray, count: int) -> np.ndarray:
@@ -152,8 +165,9 @@ def verdicts(probs: np.ndarray, thresholds: dict | None, images: np.ndarray | No
         raise ValueError(f"unknown verdict score {kind!r}")
     p = np.atleast_2d(np.asarray(probs, dtype=np.float64))
     top = score(p)
-    refused = ~np.isfinite(top) | (top < float(t["unsure"]))  # a broken output never claims
-    if kind == "max_prob+shape":
+    sure = score(p, kind)
+    refused = ~np.isfinite(top) | ~(sure >= float(t["unsure"]))  # a broken output never claims
+    if kind.endswith("+shape"):
         if images is None:
             raise ValueError("this model's verdict needs the model inputs (images)")
         safe = np.nan_to_num(p).argmax(axis=1)

@@ -194,7 +194,8 @@ def test_quick_build_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert "QUICK BUILD" in card and spec["sha256"] in card
     assert "HELD-OUT non-digits" in card
     t = spec["verdict"]
-    assert t["score"] == "max_prob+shape" and 0.0 < t["unsure"] <= t["digit"] <= 1.0
+    assert t["score"] in ("max_prob+shape", "certainty+shape")
+    assert 0.0 < t["unsure"] <= 1.0 and 0.0 < t["digit"] <= 1.0
     assert t["shape_max"] > 0 and len(t["shape"]["means"]) == 10
     from build_model import card_html
 

@@ -208,10 +208,31 @@ def test_shape_rules() -> None:
         verdict.verdicts(sure[None], t)  # this model's verdict needs the images
 
 
+def test_certainty_rules() -> None:
+    """Certainty (1 - entropy / ln 10) refuses a flat output and keeps a digit the model
+    hesitates on between two classes, where the top probability alone would refuse it."""
+    t = {"score": "certainty", "digit": 0.9, "unsure": 0.3}
+    torn = np.full(10, 0.02 / 8)
+    torn[[0, 6]] = 0.49  # a 6 that might be a 0
+    spread = np.full(10, 0.5 / 9)
+    spread[4] = 0.5  # half on one class, the rest everywhere
+    np.testing.assert_allclose(verdict.score(np.eye(10)[3], "certainty"), 1.0)
+    np.testing.assert_allclose(verdict.score(np.full(10, 0.1), "certainty"), 0.0, atol=1e-12)
+    assert verdict.score(torn, "certainty") > verdict.score(spread, "certainty")
+    assert verdict.verdicts(np.stack([np.eye(10)[3], torn, spread]), t) == [
+        "digit",
+        "unsure",
+        "not-a-digit",
+    ]
+    assert verdict.verdict(np.full(10, np.nan), t) == "not-a-digit"
+
+
 def test_thresholds_come_from_the_build(spec: dict) -> None:
     t = spec["verdict"]
-    assert t["score"] == "max_prob+shape"
-    assert 0.1 < t["unsure"] <= t["digit"] < 1.0
+    assert t["score"] in ("max_prob+shape", "certainty+shape")
+    assert 0.1 < t["unsure"] < 1.0 and 0.1 < t["digit"] < 1.0
+    if t["score"] == "max_prob+shape":
+        assert t["unsure"] <= t["digit"]
     assert t["shape_max"] > 0
     d = t["shape"]["radius_harmonics"] + t["shape"]["ink_harmonics"]
     assert np.shape(t["shape"]["means"]) == (10, d)
