@@ -94,6 +94,9 @@ LATTICE_ASPECT = 0.8
 #: median digit height (a bar, a serif) joins the nearest one.
 SPLIT_OVERLAP = 0.75
 SPLIT_TALL = 0.7
+#: Normalised digit images remembered between updates (a few numbers' worth of digits and cut
+#: pieces; each kept with its crop's bytes as the key, ~10 KB for a digit on the app canvas).
+NORMALIZED_KEPT = 48
 #: The largest writing slant corrected when grouping (x px per y px, about 35 degrees).
 MAX_SLANT = 0.7
 #: Centre-line length (or ink mass / stroke width) above this many times the group's larger side
@@ -654,7 +657,7 @@ def _stroke_lattice(
             if inner is None:
                 continue
             t, b, x0, x1 = inner
-            image = preprocess.normalize_digit(part[t:b, x0:x1])
+            image = _normalized(part[t:b, x0:x1])
             pieces[(i, j)] = Digit((top + t, top + b, left + x0, left + x1), own, image)
     return _Lattice(pieces, n + 1, optional=True)
 
@@ -672,8 +675,33 @@ def _piece(crop, box, cut0, cut1, units: list[int], image=None) -> Digit | None:
         return None
     t, b, left, right = inner
     if image is None:
-        image = preprocess.normalize_digit(part[t:b, left:right])
+        image = _normalized(part[t:b, left:right])
     return Digit((box[0] + t, box[0] + b, box[2] + left, box[2] + right), units, image)
+
+
+_NORMALIZED: dict[tuple, np.ndarray] = {}
+
+
+def _normalized(crop: np.ndarray) -> np.ndarray:
+    """preprocess.normalize_digit(crop), remembered for the last NORMALIZED_KEPT crops.
+
+    While a number is written, every update segments the whole canvas again, but only the
+    digit being drawn has changed: the others' crops are the same pixels, so their images are
+    looked up instead of normalised again (the same function of the same pixels: the same
+    image). Keyed by the crop's shape and bytes; the images are never modified in place."""
+    key = (crop.shape, crop.tobytes())
+    image = _NORMALIZED.get(key)
+    if image is None:
+        image = preprocess.normalize_digit(crop)
+        if len(_NORMALIZED) >= NORMALIZED_KEPT:
+            del _NORMALIZED[next(iter(_NORMALIZED))]  # the oldest
+        _NORMALIZED[key] = image
+    return image
+
+
+def forget() -> None:
+    """Drop the remembered images (benchmarks time segmentation from scratch)."""
+    _NORMALIZED.clear()
 
 
 def reading(seg: Segmentation, probs: np.ndarray | None, low_below: float = 0.6) -> dict:
