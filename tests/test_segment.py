@@ -208,6 +208,20 @@ def test_strokes_sharing_columns_are_split_where_the_model_reads_two(session) ->
         assert all(len(d["strokes"]) == 1 for d in read["digits"])  # one stroke each
 
 
+def test_remembered_images_are_the_normalised_ones() -> None:
+    # Updates while writing segment the same digits again: their images are looked up, and
+    # must be exactly what normalising them gives.
+    rgba, strokes = _number([3, 1, 4])
+    segment.forget()
+    first = segment.segment(rgba, strokes, APP_PEN)
+    again = segment.segment(rgba, strokes, APP_PEN)
+    for a, b in zip(first.digits, again.digits, strict=True):
+        top, bottom, left, right = a.box
+        crop = preprocess.ink_map(rgba)[top:bottom, left:right]
+        assert np.array_equal(a.image, b.image)
+        assert np.array_equal(a.image, preprocess.normalize_digit(crop))
+
+
 def test_touching_digits_without_strokes_are_cut_where_the_model_reads_them(session) -> None:
     # Pixels only (a picture, an MNIST benchmark canvas): the pair is one connected component,
     # so cuts.py proposes cuts and the model's reading of the pieces picks them.
