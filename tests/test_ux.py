@@ -370,6 +370,7 @@ def test_csp_blocks_other_origins_online_and_offline_and_the_app_works(pages, ap
     images = page.locator("main img")
     assert images.count() == 2
     for i in range(2):
+        images.nth(i).scroll_into_view_if_needed()  # they load lazily, when a reader gets there
         expect(images.nth(i)).to_have_js_property("complete", True)
         assert images.nth(i).evaluate("(img) => img.naturalWidth") > 100
     assert page.locator("main table").count() >= 4
