@@ -103,12 +103,13 @@ async function pump() {
 
 /**
  * While the pen is down, a digit just begun is often no digit yet, and one piece that is not a
- * digit makes the whole drawing unreadable: a number would vanish each time its next digit is
- * started. So a reading that cannot be read does not replace one with digits until the pen
- * lifts; then the honest verdict shows. `mnistDraw.withheld` keeps it, for tests.
+ * digit makes the whole drawing unreadable (`partly`): a number would vanish each time its next
+ * digit is started. So such a reading does not replace one with digits until the pen lifts;
+ * then the honest verdict shows. (A scribble, unreadable as a whole, shows at once.)
+ * `mnistDraw.withheld` keeps the reading held back, for tests.
  */
 function withhold(reading) {
-  const hold = !penUp && reading.state === "unreadable" && Boolean(lastReading?.digits.length);
+  const hold = !penUp && Boolean(reading.partly) && Boolean(lastReading?.digits.length);
   window.mnistDraw.withheld = hold ? reading : null;
   return hold;
 }

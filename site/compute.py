@@ -80,7 +80,8 @@ def _judge(result: dict, probs: np.ndarray | None, images: np.ndarray, inked: bo
         if result["verdict"] == verdict.NOT_A_DIGIT:  # its bars stay, dimmed; no number
             result.update(state=UNREADABLE, reason="not a digit")
     elif verdict.NOT_A_DIGIT in kinds:  # never a made-up number around a non-digit
-        result.update(state=UNREADABLE, reason="part of it is not a digit", digits=[])
+        # `partly`: other pieces are digits (while a number is written: its next digit, begun)
+        result.update(state=UNREADABLE, reason="part of it is not a digit", digits=[], partly=True)
         result["verdict"] = verdict.NOT_A_DIGIT
     else:
         result["verdict"] = verdict.UNSURE if verdict.UNSURE in kinds else verdict.DIGIT

@@ -9,6 +9,8 @@
  *     state: "empty" | "digits" | "unreadable",
  *     number: "407",            // the recognised digits, left to right ("" unless "digits")
  *     reason: "",               // why it is unreadable (a scribble, more than 12 digits)
+ *     partly: true,             // (only when unreadable because one piece of several is
+ *                               //  not a digit, added by compute.py)
  *     canvas: [280, 280],       // width, height (px) of the model canvas the boxes refer to
  *     digits: [                 // left to right
  *       { digit: 4,             // the model's top class
