@@ -581,10 +581,12 @@ def segment(
         units = sorted(g.units)
         height = max(own, ref)
         if crop.shape[1] <= whole_up_to * height:
-            image = preprocess.normalize_digit(crop) if single else None
+            source = crop if single else None  # None: _piece normalises the digit's own ink
             if strokes is not None and pen_width > THICK_PEN * max(crop.shape):
-                redrawn = _restroke(strokes, g.units)
-                image = preprocess.normalize_digit(redrawn) if single else _normalized(redrawn)
+                source = _restroke(strokes, g.units)
+            image = None
+            if source is not None:
+                image = preprocess.normalize_digit(source) if single else _normalized(source)
             left, right = cuts.edges_of(crop)
             digit = _piece(crop, box, left, right, units, image)
             if digit is None:
