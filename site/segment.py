@@ -35,7 +35,9 @@ Rules, in order, and why:
    Repeated until stable (a crossbar can bridge two strokes).
 4. Fragments. A group shorter than FRAGMENT_FRACTION of the tallest (a bar, a crossbar, a serif,
    a broken-off piece) is not a digit: it joins the nearest digit within ATTACH_FRACTION of the
-   tallest height, else it is dropped (a dash is not a digit).
+   tallest height, else it is dropped (a dash is not a digit) -- unless it is as tall as a
+   small digit (SMALL_DIGIT of the tallest and SMALL_DIGIT_PENS pen widths): a flat 2 or a
+   small 5 written apart from its taller neighbours is read, not lost.
 5. Touching ink. Where a group is wider than SPLIT_ASPECT (or, without strokes, LATTICE_ASPECT)
    x the digit height, it may be several digits whose ink touches. cuts.py proposes cut paths
    through the least ink (running down the gaps, along under a bar and round a tail, so that
@@ -88,6 +90,11 @@ OVERLAP_FRACTION = 0.5
 #: tallest height, else it is dropped.
 FRAGMENT_FRACTION = 0.5
 ATTACH_FRACTION = 0.35
+#: A fragment too far from every digit to join one is still a digit when it is at least
+#: SMALL_DIGIT x the tallest and SMALL_DIGIT_PENS pen widths tall (a dash or an underline is
+#: about one pen width tall; MNIST's flattest 2s and 5s are ~0.45 x their neighbours' height).
+SMALL_DIGIT = 0.3
+SMALL_DIGIT_PENS = 3.0
 #: A group wider than SPLIT_ASPECT x max(its height, the median digit height) is touching digits
 #: to cut (MNIST's widest digits reach 1.25 x their height, 99th percentile of 3-9); without
 #: strokes already from LATTICE_ASPECT (a 1 touching a 0 is ~1.1 wide), as an optional cut.
@@ -451,6 +458,8 @@ def _group(units: list[_Group], pen: float) -> tuple[list[_Group], list[int]]:
         near = min(digits, key=lambda d: _gap(frag, d))
         if _gap(frag, near) <= reach and not (frag.dot and _gap(frag, near) > 0):
             near.absorb(frag)
+        elif not frag.dot and frag.height >= max(SMALL_DIGIT * tallest, SMALL_DIGIT_PENS * pen):
+            digits.append(frag)  # a small digit set apart from the rest
         else:
             dropped += frag.units  # a dot, a speck or a dash away from every digit
     digits.sort(key=lambda g: (g.sx0 + g.sx1) / 2)

@@ -184,6 +184,23 @@ def test_sloping_baseline_and_mixed_sizes(session) -> None:
         assert read["number"] == "2026"
 
 
+def test_a_small_digit_apart_from_tall_ones_is_read_but_a_dash_is_not(session) -> None:
+    # A 7 and a 2 written tall, then a 5 under half their height on the same baseline, a wide
+    # gap from both; a dash as far again to the right.
+    strokes, x = [], 30.0
+    for digit, size in [(7, 0.5), (2, 0.5), (5, 0.2)]:
+        unit = digit_paths(digit, "hand")
+        w = max(px for s in unit for px, _ in s) - min(px for s in unit for px, _ in s)
+        h = size * 400
+        strokes += _arrays(place(unit, 400, size, (x + w * h / 2, 350 - h / 2)))
+        x += w * h + 0.6 * 200
+    dash = np.array([[x, 300.0], [x + 60.0, 300.0]])  # one pen tall
+    rgba = render_rgba([s.tolist() for s in [*strokes, dash]], (int(x) + 100, 400), APP_PEN)
+    for s in ([*strokes, dash], None):
+        read = read_number(session, rgba, s, APP_PEN if s else None)
+        assert read["number"] == "725", read["number"]
+
+
 def test_one_batched_model_run(session) -> None:
     rgba, strokes = _number([8, 4, 1])
     seg = segment.segment(rgba, strokes, APP_PEN)
