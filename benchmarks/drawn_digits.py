@@ -99,7 +99,7 @@ METHODS = {
 # receives dense pointer events, however crude the shape.
 
 
-def _quick(paths: Paths, rng: np.random.Generator) -> Paths:
+def _quick(paths: Paths, rng: np.random.Generator, lean: float = 0.0) -> Paths:
     """Drawn fast: every stroke a crude polyline with sharp corners (the stroke simplified to the
     few points within 3.5-6 % of the height of it, Douglas-Peucker), each end over- or
     undershooting a little."""
@@ -148,7 +148,7 @@ def _shoot(pts: list, amount: float, *, at_start: bool) -> list:
     return pts
 
 
-def _shaky(paths: Paths, rng: np.random.Generator) -> Paths:
+def _shaky(paths: Paths, rng: np.random.Generator, lean: float = 0.0) -> Paths:
     """An unsteady hand: a smooth tremor along each stroke (a few % of the height, wavelength
     about a tenth of it) plus a little point-to-point jitter."""
     amp = rng.uniform(0.012, 0.02)
@@ -169,29 +169,66 @@ def _affine(paths: Paths, m: np.ndarray) -> Paths:
     return [[tuple(m @ (np.asarray(p) - 0.5) + 0.5) for p in s] for s in paths]
 
 
-def _squeezed(paths: Paths, rng: np.random.Generator) -> Paths:
-    """A narrow writer: width x 0.55-0.7."""
-    return _affine(paths, np.diag([rng.uniform(0.55, 0.7), 1.0]))
+def _widen(paths: Paths, factor: float, lean: float) -> Paths:
+    """Scale the digit's width by `factor` but keep its style's `lean` (style_lean): a wide or
+    narrow writer changes the shape, not the slant (an italic 1 stretched with its lean would
+    lie down into a 7)."""
+    upright = np.array([[1.0, lean], [0.0, 1.0]])  # about _affine's centre (0.5, 0.5)
+    return _affine(paths, np.linalg.inv(upright) @ np.diag([factor, 1.0]) @ upright)
 
 
-def _stretched(paths: Paths, rng: np.random.Generator) -> Paths:
-    """A wide writer: width x 1.4-1.8."""
-    return _affine(paths, np.diag([rng.uniform(1.4, 1.8), 1.0]))
+def _squeezed(paths: Paths, rng: np.random.Generator, lean: float = 0.0) -> Paths:
+    """A narrow writer: width x 0.55-0.7 (the slant kept)."""
+    return _widen(paths, rng.uniform(0.55, 0.7), lean)
 
 
-def _slanted(paths: Paths, rng: np.random.Generator) -> Paths:
-    """Leaning right or left: shear of 0.3-0.4 (the top moves by that share of the height)."""
+def _stretched(paths: Paths, rng: np.random.Generator, lean: float = 0.0) -> Paths:
+    """A wide writer: width x 1.4-1.8 (the slant kept)."""
+    return _widen(paths, rng.uniform(1.4, 1.8), lean)
+
+
+#: The most a slanted or rotated writer may make a digit lean, with its style's own lean (x per
+#: y, about 22 degrees): an italic 1 leaned further lies down into a 7, for a person too. A lean
+#: that would pass it goes the other way instead.
+MAX_LEAN = 0.4
+
+
+def _lean(paths: Paths) -> float:
+    """How far the digit leans right (x per y, top to the right > 0): the median run of its
+    steep pieces of stroke (more down than across), weighted by their height. Bars, bowls and
+    loops cancel out or do not count, so an upright 4 or 9 leans 0 and an italic 1 about 0.2."""
+    runs, heights = [], []
+    for stroke in paths:
+        d = np.diff(np.asarray(stroke, dtype=float), axis=0)
+        steep = np.abs(d[:, 1]) > np.abs(d[:, 0])
+        runs += list(-d[steep, 0] / d[steep, 1])
+        heights += list(np.abs(d[steep, 1]))
+    if not runs:
+        return 0.0
+    order = np.argsort(runs)
+    cumulative = np.cumsum(np.asarray(heights)[order])
+    return float(np.asarray(runs)[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
+
+
+def _slanted(paths: Paths, rng: np.random.Generator, lean: float = 0.0) -> Paths:
+    """Leaning right or left: shear of 0.3-0.4 (the top moves by that share of the height),
+    leftwards when rightwards would lean the digit more than MAX_LEAN, and vice versa."""
     shear = rng.choice([-1, 1]) * rng.uniform(0.3, 0.4)
+    if abs(lean + shear) > MAX_LEAN:
+        shear = -shear
     return _affine(paths, np.array([[1.0, -shear], [0.0, 1.0]]))
 
 
-def _rotated(paths: Paths, rng: np.random.Generator) -> Paths:
-    """The page turned: rotated by 10-18 degrees either way."""
+def _rotated(paths: Paths, rng: np.random.Generator, lean: float = 0.0) -> Paths:
+    """The page turned: rotated by 10-18 degrees either way (the other way when the digit would
+    lean more than MAX_LEAN)."""
     a = math.radians(rng.choice([-1, 1]) * rng.uniform(10, 18))
+    if abs(lean + math.tan(a)) > MAX_LEAN:
+        a = -a
     return _affine(paths, np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]]))
 
 
-def _neat(paths: Paths, rng: np.random.Generator) -> Paths:
+def _neat(paths: Paths, rng: np.random.Generator, lean: float = 0.0) -> Paths:
     """The style's own strokes, unchanged (the default grid's only writer)."""
     return paths
 
@@ -217,12 +254,19 @@ def seed(case: dict) -> int:
     return zlib.crc32(json.dumps(case, sort_keys=True).encode())
 
 
-def write(paths: Paths, writer: str, case_seed: int) -> Paths:
+@functools.cache
+def style_lean(style: str) -> float:
+    """The lean of a style's hand (x per y, top to the right > 0): the median of its ten digits'
+    leans (_lean), so that a 2's or 7's diagonal, a shape and not a slant, does not count."""
+    return float(np.median([_lean(digit_paths(d, style)) for d in range(10)]))
+
+
+def write(paths: Paths, writer: str, case_seed: int, lean: float = 0.0) -> Paths:
     """`paths` (unit box) as drawn by `writer` (WRITERS): transformed with the case's seed, put
     back into the unit box and re-densified so points are at most STEP apart."""
     if writer == "neat":
         return paths
-    moved = WRITERS[writer](paths, np.random.default_rng(case_seed))
+    moved = WRITERS[writer](paths, np.random.default_rng(case_seed), lean)
     return [_densify(s, STEP) for s in _normalise(moved)]
 
 
@@ -250,7 +294,7 @@ def strokes(case: dict) -> tuple[list, int, float]:
     """One grid case's strokes (canvas px), its canvas side and its pen width (px)."""
     canvas, pen = case["canvas"], ALL_PENS[case["pen"]] * case["canvas"]
     unit = digit_paths(case["digit"], case["style"])
-    unit = write(unit, case.get("writer", "neat"), seed(case))
+    unit = write(unit, case.get("writer", "neat"), seed(case), style_lean(case["style"]))
     # A digit whose ink (centre lines + pen) would not fit is drawn as large as fits: that is
     # what a person does, and clipping would test the canvas edge instead of the model. (Only a
     # stretched or rotated writer's digits are ever wider than tall.)

@@ -265,3 +265,16 @@ def test_writer_grid_draws_every_digit_on_the_canvas():
         alpha = bench.draw(case)[..., 3]
         edges = np.concatenate([alpha[0], alpha[-1], alpha[:, 0], alpha[:, -1]])
         assert alpha.any() and not edges.any(), case  # a wide digit is drawn smaller, not clipped
+
+
+def test_slanted_and_rotated_writers_never_lay_a_leaning_1_down():
+    """A leaning style's 1 leaned further by a writer would be a 7 for a person too: the writers
+    lean it the other way when it would pass MAX_LEAN (measured on the drawn 1 itself)."""
+    from benchmarks import drawn_digits as bench
+
+    for style in ("italic", "hand_slant", "simplex"):
+        lean = bench.style_lean(style)
+        for writer in ("slanted", "rotated"):
+            for case_seed in range(12):
+                paths = bench.write(digit_paths(1, style), writer, case_seed, lean)
+                assert abs(bench._lean(paths)) <= bench.MAX_LEAN + 0.05, (style, writer, case_seed)
