@@ -205,3 +205,76 @@ def test_benchmark_baseline_preprocess_is_the_old_centralize_step():
     assert 17 <= rows.max() - rows.min() + 1 <= 20
     assert abs((rows.min() + rows.max()) / 2 - 13.5) <= 1
     assert abs((cols.min() + cols.max()) / 2 - 13.5) <= 1
+
+
+# ---- the benchmark's writers (benchmarks/drawn_digits.py) ---------------------------------------
+def _writer_cases():
+    """A few cases of every writer, spread over styles and digits (each with its own seed)."""
+    from benchmarks import drawn_digits as bench
+
+    cases = bench.writer_grid(bench.WRITERS, styles=STYLES, digits=range(10))
+    return cases[::37]
+
+
+def test_writer_transforms_are_deterministic_and_differ_by_case():
+    from benchmarks import drawn_digits as bench
+
+    for case in _writer_cases():
+        once, again = bench.strokes(case), bench.strokes(dict(reversed(case.items())))
+        assert once == again, case  # same case (whatever its key order), same drawing
+    # Two cases of a messy writer that differ only in pen are drawn differently (own seeds).
+    case = {"writer": "shaky", "style": "hand", "digit": 3, "canvas": 280, "size": 0.6}
+    case |= {"position": "centre"}
+    thin, thick = (
+        bench.strokes({**case, "pen": "thin"})[0],
+        bench.strokes({**case, "pen": "thick"})[0],
+    )
+    assert thin != thick
+
+
+@pytest.mark.parametrize(
+    "writer", ["neat", "quick", "shaky", "squeezed", "stretched", "slanted", "rotated"]
+)
+def test_writer_keeps_strokes_dense_and_in_the_unit_box(writer):
+    from benchmarks import drawn_digits as bench
+
+    assert writer in bench.WRITERS
+    for style in STYLES:
+        for digit in range(10):
+            paths = bench.write(digit_paths(digit, style), writer, 1000 * digit + len(style))
+            gaps = [math.dist(a, b) for s in paths for a, b in zip(s, s[1:], strict=False)]
+            assert max(gaps) <= STEP + 1e-9, (writer, style, digit)  # dense pointer events
+            xs = [x for s in paths for x, _ in s]
+            ys = [y for s in paths for _, y in s]
+            assert min(ys) == pytest.approx(0, abs=1e-9) and max(ys) == pytest.approx(1)
+            assert (min(xs) + max(xs)) / 2 == pytest.approx(0.5)
+            # Only a stretched writer makes digits much wider than tall (a rotated 6 is 1.13).
+            wide = 1.5 if writer == "stretched" else 1.2
+            assert max(xs) - min(xs) <= wide, (writer, style, digit)
+
+
+def test_writer_grid_draws_every_digit_on_the_canvas():
+    from benchmarks import drawn_digits as bench
+
+    cases = bench.writer_grid(["stretched", "rotated"], styles=["triplex"], digits=[0, 4])
+    assert len(cases) == 2 * 2 * 2 * 3 * 4
+    assert {c["position"] for c in cases} == {"centre", "off_centre"}
+    for case in cases:
+        if case["size"] != 0.9:
+            continue
+        alpha = bench.draw(case)[..., 3]
+        edges = np.concatenate([alpha[0], alpha[-1], alpha[:, 0], alpha[:, -1]])
+        assert alpha.any() and not edges.any(), case  # a wide digit is drawn smaller, not clipped
+
+
+def test_slanted_and_rotated_writers_never_lay_a_leaning_1_down():
+    """A leaning style's 1 leaned further by a writer would be a 7 for a person too: the writers
+    lean it the other way when it would pass MAX_LEAN (measured on the drawn 1 itself)."""
+    from benchmarks import drawn_digits as bench
+
+    for style in ("italic", "hand_slant", "simplex"):
+        lean = bench.style_lean(style)
+        for writer in ("slanted", "rotated"):
+            for case_seed in range(12):
+                paths = bench.write(digit_paths(1, style), writer, case_seed, lean)
+                assert abs(bench._lean(paths)) <= bench.MAX_LEAN + 0.05, (style, writer, case_seed)
