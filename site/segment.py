@@ -36,8 +36,9 @@ Rules, in order, and why:
 4. Fragments. A group shorter than FRAGMENT_FRACTION of the tallest (a bar, a crossbar, a serif,
    a broken-off piece) is not a digit: it joins the nearest digit within ATTACH_FRACTION of the
    tallest height, else it is dropped (a dash is not a digit) -- unless it is as tall as a
-   small digit (SMALL_DIGIT of the tallest and SMALL_DIGIT_PENS pen widths): a flat 2 or a
-   small 5 written apart from its taller neighbours is read, not lost.
+   small digit (SMALL_DIGIT of the tallest and SMALL_DIGIT_PENS pen widths) and has columns of
+   its own on the canvas: a flat 2 or a small 5 written apart from its taller neighbours is
+   read, not lost (a serif that deslanting moved away from its 7 still shares the 7's columns).
 5. Touching ink. Where a group is wider than SPLIT_ASPECT (or, without strokes, LATTICE_ASPECT)
    x the digit height, it may be several digits whose ink touches. cuts.py proposes cut paths
    through the least ink (running down the gaps, along under a bar and round a tail, so that
@@ -459,13 +460,24 @@ def _group(units: list[_Group], pen: float) -> tuple[list[_Group], list[int]]:
     fragments = [g for g in groups if not any(g is d for d in digits)]
     dropped = []
     reach = ATTACH_FRACTION * tallest
+    apart = []
     for frag in fragments:
         near = min(digits, key=lambda d: _gap(frag, d))
         if _gap(frag, near) <= reach and not (frag.dot and _gap(frag, near) > 0):
             near.absorb(frag)
-        elif not frag.dot and frag.height >= max(SMALL_DIGIT * tallest, SMALL_DIGIT_PENS * pen):
-            digits.append(frag)  # a small digit set apart from the rest
         else:
+            apart.append(frag)
+    # Judged once every bar and serif has joined its digit, so that the digits' columns are whole.
+    small = [
+        frag
+        for frag in apart
+        if not frag.dot
+        and frag.height >= max(SMALL_DIGIT * tallest, SMALL_DIGIT_PENS * pen)
+        and all(frag.x0 >= d.x1 or d.x0 >= frag.x1 for d in digits)
+    ]
+    digits += small  # small digits in columns of their own
+    for frag in apart:
+        if not any(frag is d for d in small):
             dropped += frag.units  # a dot, a speck or a dash away from every digit
     digits.sort(key=lambda g: (g.sx0 + g.sx1) / 2)
     return digits, dropped
