@@ -63,9 +63,9 @@ from tests.digit_strokes import (  # noqa: E402
     STEP,
     STYLES,
     Paths,
-    _densify,
-    _normalise,
+    densify,
     digit_paths,
+    normalise,
     place,
     render_rgba,
 )
@@ -267,7 +267,7 @@ def write(paths: Paths, writer: str, case_seed: int, lean: float = 0.0) -> Paths
     if writer == "neat":
         return paths
     moved = WRITERS[writer](paths, np.random.default_rng(case_seed), lean)
-    return [_densify(s, STEP) for s in _normalise(moved)]
+    return [densify(s, STEP) for s in normalise(moved)]
 
 
 def _centre(pos: str, unit_paths, canvas: int, size: float, pen: float) -> tuple[float, float]:

@@ -9,6 +9,8 @@ mouse moves in browser tests.
   ``STEP`` apart (2% of the height), like the mouse events of a stroke drawn at a steady pace.
 - ``place(paths, canvas_px, size_frac, center_xy)``: scale the digit to ``size_frac`` of the canvas
   height and centre its bounding box at ``center_xy`` (canvas pixels).
+- ``normalise(paths)`` / ``densify(stroke, step)``: back into the unit box / points at most
+  ``step`` apart (what ``digit_paths`` does; benchmarks/drawn_digits.py's writers reuse them).
 - ``render_rgba(paths_px, canvas_px, pen_px)`` (from site/drawings.py): what ``getImageData``
   returns for those strokes on a transparent canvas: black ink, alpha = coverage, round caps and
   joins, antialiased.
@@ -360,7 +362,7 @@ def _slant(paths: Paths, digit: int, shear: float = 0.25, wobble: float = 0.012)
     return out
 
 
-def _densify(stroke: list[Point], step: float) -> list[Point]:
+def densify(stroke: list[Point], step: float) -> list[Point]:
     """Insert points on straight segments so consecutive points are at most ``step`` apart."""
     out = [stroke[0]]
     for a, b in zip(stroke, stroke[1:], strict=False):
@@ -371,7 +373,7 @@ def _densify(stroke: list[Point], step: float) -> list[Point]:
     return out
 
 
-def _normalise(paths: Paths) -> Paths:
+def normalise(paths: Paths) -> Paths:
     """Scale to height 1, top at y = 0, horizontally centred on x = 0.5."""
     xs = [x for s in paths for x, _ in s]
     ys = [y for s in paths for _, y in s]
@@ -387,14 +389,14 @@ def digit_paths(digit: int, style: str) -> Paths:
     if style in _HERSHEY:
         paths = _hershey_paths(_HERSHEY[style][digit])
     elif style == "hand":
-        paths = _normalise(_hand(digit))
+        paths = normalise(_hand(digit))
     elif style == "hand_alt":
-        paths = _normalise(_hand_alt(digit))
+        paths = normalise(_hand_alt(digit))
     elif style == "hand_slant":
-        paths = _normalise(_slant(_hand(digit), digit))
+        paths = normalise(_slant(_hand(digit), digit))
     else:
         raise ValueError(f"unknown style {style!r}; expected one of {STYLES}")
-    return [_densify(s, STEP) for s in paths]
+    return [densify(s, STEP) for s in paths]
 
 
 def place(paths: Paths, canvas_px: int, size_frac: float, center_xy: tuple[float, float]) -> Paths:
