@@ -701,8 +701,8 @@ def _stroke_lattice(
             tall[near] = _join_col(tall[near], c)
     tall.sort(key=lambda c: c[0] + c[1])
     n = len(tall)
-    top, _, left, _ = box
-    region = ink[box[0] : box[1], box[2] : box[3]]
+    top, bottom, left, right = box
+    region = ink[top:bottom, left:right]
     pieces = {(0, n): whole}
     for i in range(n):
         for j in range(i + 1, n + 1):
